@@ -1,0 +1,23 @@
+import Docker from "dockerode";
+
+export const docker = new Docker();
+
+/**
+ * Remove every container and network carrying a label (key=value). This is the safety net
+ * behind compose down: whatever a run created carries its run label, so an interrupted run
+ * can always be swept up, by itself or by `lab clean`.
+ */
+export async function sweepByLabel(label: string): Promise<{ containers: number; networks: number }> {
+  const filters = { label: [label] };
+  const containers = await docker.listContainers({ all: true, filters });
+  await Promise.all(
+    containers.map((c) => docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => undefined)),
+  );
+  const networks = await docker.listNetworks({ filters });
+  await Promise.all(networks.map((n) => docker.getNetwork(n.Id).remove().catch(() => undefined)));
+  return { containers: containers.length, networks: networks.length };
+}
+
+export function projectLabel(project: string): string {
+  return `com.docker.compose.project=${project}`;
+}

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The test suite: setup if missing, then Python unit tests, type check, and every vitest
+# project (unit tests of pure logic, integration tests against real containers).
+# Extra arguments go to vitest, e.g. `npm test -- --project unit`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+echo "== python unit tests (services/fiblab)"
+(cd services && python3 -m pytest -q -p no:cacheprovider fiblab/tests)
+echo "== type check"
+npx tsc -p tsconfig.json --noEmit
+echo "== vitest"
+npx vitest run "$@"
