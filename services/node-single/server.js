@@ -1,0 +1,13 @@
+// node-single: one Node process, one event loop, TCP on 25000 and HTTP on 8000.
+import { startServers, stopServers, workerId } from './fibservice.js';
+
+const servers = await startServers();
+console.log(`node-single ${workerId()} listening: http 8000, tcp 25000`);
+
+// As PID 1 the process gets no default SIGTERM handling: stop on it, and on SIGINT.
+for (const signal of ['SIGTERM', 'SIGINT']) {
+  process.once(signal, async () => {
+    await stopServers(servers);
+    process.exit(0);
+  });
+}
