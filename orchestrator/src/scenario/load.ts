@@ -1,0 +1,121 @@
+import { readFile } from "node:fs/promises";
+import YAML from "yaml";
+import type { z } from "zod";
+import type { Protocol } from "../models/manifest.js";
+import { ScenarioSchema, type Scenario } from "./schema.js";
+
+/** One thing wrong with a scenario file. */
+export interface ScenarioProblem {
+  /** "workloads[0].groups[1].tool", or "(yaml)" / "(root)". */
+  path: string;
+  message: string;
+}
+
+export class ScenarioError extends Error {
+  constructor(
+    readonly problems: readonly ScenarioProblem[],
+    readonly source = "scenario",
+  ) {
+    super(`${source} is invalid:\n${problems.map((p) => `  ${p.path}: ${p.message}`).join("\n")}`);
+    this.name = "ScenarioError";
+  }
+}
+
+/** What the catalog tells validation: the models that exist and the protocols each serves. */
+export interface ScenarioContext {
+  knownModels: readonly string[];
+  modelProtocols: Readonly<Record<string, readonly Protocol[]>>;
+}
+
+/** ["workloads", 0, "groups", 1, "tool"] -> "workloads[0].groups[1].tool" */
+export function formatPath(path: readonly (string | number)[]): string {
+  let out = "";
+  for (const p of path) out += typeof p === "number" ? `[${p}]` : out === "" ? p : `.${p}`;
+  return out === "" ? "(root)" : out;
+}
+
+function zodProblems(error: z.ZodError): ScenarioProblem[] {
+  return error.issues.flatMap((issue): ScenarioProblem[] => {
+    // One problem per misspelt key, at the key's own path: easier to find than a list on the parent.
+    if (issue.code === "unrecognized_keys") {
+      return issue.keys.map((k) => ({ path: formatPath([...issue.path, k]), message: "unknown field" }));
+    }
+    if (issue.code === "invalid_type" && issue.received === "undefined") {
+      return [{ path: formatPath(issue.path), message: `required (${issue.expected})` }];
+    }
+    return [{ path: formatPath(issue.path), message: issue.message }];
+  });
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/**
+ * Checks that need the catalog. They read the raw document defensively so that they are reported
+ * together with the schema's problems, not only once those are fixed.
+ */
+function catalogProblems(raw: unknown, ctx: ScenarioContext): ScenarioProblem[] {
+  if (!isRecord(raw) || !Array.isArray(raw.models)) return [];
+  const problems: ScenarioProblem[] = [];
+  const known = new Set(ctx.knownModels);
+  const models: string[] = [];
+  raw.models.forEach((m: unknown, i) => {
+    if (typeof m !== "string") return; // the schema reports it
+    if (!known.has(m)) {
+      problems.push({ path: `models[${i}]`, message: `unknown model "${m}"; known models: ${[...ctx.knownModels].sort().join(", ")}` });
+    } else {
+      models.push(m);
+    }
+  });
+  if (!Array.isArray(raw.workloads)) return problems;
+  raw.workloads.forEach((w: unknown, wi) => {
+    if (!isRecord(w) || !Array.isArray(w.groups)) return;
+    w.groups.forEach((g: unknown, gi) => {
+      if (!isRecord(g) || (g.protocol !== "tcp" && g.protocol !== "http")) return;
+      const protocol = g.protocol;
+      const deaf = models.filter((m) => !(ctx.modelProtocols[m] ?? []).includes(protocol));
+      if (deaf.length > 0) {
+        const which = deaf.map((m) => `${m} (serves ${(ctx.modelProtocols[m] ?? []).join(", ") || "nothing"})`).join(", ");
+        problems.push({
+          path: `workloads[${wi}].groups[${gi}].protocol`,
+          message: `${protocol} is not served by ${deaf.length === 1 ? "model" : "models"} ${which}`,
+        });
+      }
+    });
+  });
+  return problems;
+}
+
+/** Validate an already-parsed document (e.g. from JSON). */
+export function validateScenario(raw: unknown, ctx: ScenarioContext, source = "scenario"): Scenario {
+  if (!isRecord(raw)) {
+    throw new ScenarioError([{ path: "(root)", message: "expected a mapping with name, models, topologies and workloads" }], source);
+  }
+  const parsed = ScenarioSchema.safeParse(raw);
+  const problems = [...(parsed.success ? [] : zodProblems(parsed.error)), ...catalogProblems(raw, ctx)];
+  if (problems.length > 0 || !parsed.success) throw new ScenarioError(problems, source);
+  return parsed.data;
+}
+
+/** Parse scenario YAML text; throws ScenarioError listing every problem found. */
+export function parseScenario(text: string, ctx: ScenarioContext, source = "scenario"): Scenario {
+  const doc = YAML.parseDocument(text, { prettyErrors: true });
+  if (doc.errors.length > 0) {
+    throw new ScenarioError(
+      doc.errors.map((e) => {
+        const pos = e.linePos?.[0];
+        const where = pos ? `line ${pos.line}, column ${pos.col}` : "yaml";
+        // The yaml package's message may carry its own position suffix and a source excerpt; keep the first line.
+        return { path: where, message: `YAML syntax error: ${(e.message.split("\n")[0] ?? "").replace(/ at line \d+, column \d+:?$/, "")}` };
+      }),
+      source,
+    );
+  }
+  return validateScenario(doc.toJS(), ctx, source);
+}
+
+export async function loadScenarioFile(file: string, ctx: ScenarioContext): Promise<{ scenario: Scenario; text: string }> {
+  const text = await readFile(file, "utf8");
+  return { scenario: parseScenario(text, ctx, file), text };
+}
