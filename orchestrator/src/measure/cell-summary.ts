@@ -1,0 +1,289 @@
+import { z } from "zod";
+import type { Cell } from "../scenario/expand.js";
+import {
+  LoadModelSchema,
+  LoadSchema,
+  ProtocolSchema,
+  RequestMixSchema,
+  ToolSchema,
+  TopologyRecordSchema,
+  type Group,
+} from "../scenario/schema.js";
+import type { ClientResult } from "./client-result.js";
+import { ContainerStatsSchema, roleUsage, RoleUsageSchema, type ContainerStats } from "./container-stats.js";
+import { encode, LatencySummarySchema, merge, summarise } from "./histogram.js";
+import { populationCv } from "./stats.js";
+
+/**
+ * The summary of one cell (one repeat of model x topology x workload), as archived in
+ * <run>/cells/<cell id>/summary.json. Every figure says which load model produced it: an open
+ * model's throughput is the rate it offered (if delivered), a closed model's is what the server
+ * managed at that concurrency; they are not comparable with each other.
+ */
+
+/** Below this share of the planned sends, an open model did not deliver its load. */
+export const DELIVERY_THRESHOLD = 0.99;
+/** Client windows misaligned by more than this share of the window get a note. */
+const SKEW_NOTE_SHARE = 0.02;
+
+export const EvennessSchema = z.object({
+  /** Distinct units (replicas or processes) that answered, plus expected ones that never did. */
+  units: z.number().int().nonnegative(),
+  minShare: z.number(),
+  maxShare: z.number(),
+  /** maxShare / minShare; null when a unit got nothing. 1 is perfectly even. */
+  maxMinRatio: z.number().nullable(),
+  /** Coefficient of variation of the counts; 0 is perfectly even. */
+  cv: z.number().nullable(),
+});
+export type Evenness = z.infer<typeof EvennessSchema>;
+
+export const WorkerSpreadSchema = z.object({
+  /** Replies per X-Worker value, merged over the group's clients. */
+  counts: z.record(z.string(), z.number().int().nonnegative()),
+  /** Over replicas (the hostname part of X-Worker); replicas that never answered count as 0. */
+  byReplica: EvennessSchema.nullable(),
+  /** Over processes (hostname/pid). */
+  byProcess: EvennessSchema.nullable(),
+});
+export type WorkerSpread = z.infer<typeof WorkerSpreadSchema>;
+
+export const GroupSummarySchema = z.object({
+  group: z.string(),
+  protocol: ProtocolSchema,
+  tool: ToolSchema,
+  loadModel: LoadModelSchema,
+  load: LoadSchema,
+  request: RequestMixSchema,
+  clients: z.object({ expected: z.number().int(), reported: z.number().int(), cpus: z.number() }),
+  /**
+   * Union of the clients' measurement windows (earliest start to latest end): a late or early
+   * client can only lower the throughput, never inflate it. overlapMs is the span every client
+   * covered; the difference is the skew.
+   */
+  window: z
+    .object({ startedAt: z.number(), endedAt: z.number(), ms: z.number(), overlapMs: z.number(), skewMs: z.number() })
+    .nullable(),
+  requests: z.object({ sent: z.number().int(), completed: z.number().int(), ok: z.number().int() }),
+  /** ok replies per second over the window; null when no client reported. */
+  throughput: z.number().nullable(),
+  /** Sends per second over the window. */
+  sendRate: z.number().nullable(),
+  /** Open model: the planned sends (rate x duration); null for the closed model. */
+  plannedSends: z.number().nullable(),
+  errors: z.record(z.string(), z.number().int().nonnegative()),
+  errorsTotal: z.number().int().nonnegative(),
+  dropped: z.number().int().nonnegative(),
+  /** Open model only: some of the planned load was never sent, so latency understates the truth. */
+  loadNotDelivered: z.boolean(),
+  latency: LatencySummarySchema.nullable(),
+  /** The merged histogram (microseconds, compressed base64), for later re-analysis. */
+  histogram: z.string(),
+  workers: WorkerSpreadSchema,
+  notes: z.array(z.string()),
+});
+export type GroupSummary = z.infer<typeof GroupSummarySchema>;
+
+export const CellStatusSchema = z.enum(["ok", "failed"]);
+
+export const CellSummarySchema = z.object({
+  id: z.string(),
+  key: z.string(),
+  order: z.number().int().nonnegative(),
+  model: z.string(),
+  topology: TopologyRecordSchema,
+  workload: z.string(),
+  repeat: z.number().int().positive(),
+  durationMs: z.number(),
+  warmupMs: z.number(),
+  /** A failed cell (model did not verify, clients crashed) is recorded, never averaged in. */
+  status: CellStatusSchema,
+  error: z.string().optional(),
+  startedAt: z.string().optional(),
+  finishedAt: z.string().optional(),
+  groups: z.array(GroupSummarySchema),
+  containers: z.array(ContainerStatsSchema),
+  usage: z.object({ model: RoleUsageSchema, front: RoleUsageSchema, client: RoleUsageSchema }),
+  /** replicas x cpus per replica. */
+  cpuBudget: z.number(),
+  notes: z.array(z.string()),
+});
+export type CellSummary = z.infer<typeof CellSummarySchema>;
+
+export interface CellInput {
+  cell: Pick<Cell, "id" | "key" | "order" | "model" | "topology" | "workload" | "repeat">;
+  results: readonly ClientResult[];
+  containers?: readonly ContainerStats[];
+  /** The container sampler's window; defaults to the union of the client windows. */
+  containersWindowMs?: number;
+  status?: z.infer<typeof CellStatusSchema>;
+  error?: string;
+  startedAt?: string;
+  finishedAt?: string;
+  notes?: readonly string[];
+}
+
+function addInto(target: Record<string, number>, source: Readonly<Record<string, number>>): void {
+  for (const [k, v] of Object.entries(source)) target[k] = (target[k] ?? 0) + v;
+}
+
+/** Evenness of counts over units; `expected` adds units that never showed up as zeros. */
+export function evenness(counts: Readonly<Record<string, number>>, expected = 0): Evenness | null {
+  const values = Object.values(counts);
+  for (let i = values.length; i < expected; i++) values.push(0);
+  const total = values.reduce((a, b) => a + b, 0);
+  if (values.length === 0 || total === 0) return null;
+  const min = Math.min(...values);
+  const max = Math.max(...values);
+  return {
+    units: values.length,
+    minShare: min / total,
+    maxShare: max / total,
+    maxMinRatio: min > 0 ? max / min : null,
+    cv: populationCv(values),
+  };
+}
+
+/** X-Worker is "<hostname>/<pid>[/<thread or task>]". */
+function rollUp(counts: Readonly<Record<string, number>>, parts: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [worker, n] of Object.entries(counts)) {
+    const unit = worker.split("/").slice(0, parts).join("/");
+    out[unit] = (out[unit] ?? 0) + n;
+  }
+  return out;
+}
+
+export function workerSpread(counts: Readonly<Record<string, number>>, expectedReplicas: number): WorkerSpread {
+  if (Object.keys(counts).length === 0) return { counts: {}, byReplica: null, byProcess: null };
+  return {
+    counts: { ...counts },
+    byReplica: evenness(rollUp(counts, 1), expectedReplicas),
+    byProcess: evenness(rollUp(counts, 2)),
+  };
+}
+
+function summariseGroup(group: Group, results: readonly ClientResult[], durationMs: number, replicas: number): GroupSummary {
+  const notes: string[] = [];
+  const sum = (f: (r: ClientResult) => number) => results.reduce((a, r) => a + f(r), 0);
+  const requests = { sent: sum((r) => r.requests.sent), completed: sum((r) => r.requests.completed), ok: sum((r) => r.requests.ok) };
+  const errors: Record<string, number> = {};
+  const workers: Record<string, number> = {};
+  for (const r of results) {
+    addInto(errors, r.errors);
+    addInto(workers, r.workers);
+  }
+  const errorsTotal = Object.values(errors).reduce((a, b) => a + b, 0);
+  const dropped = sum((r) => r.dropped);
+
+  let window: GroupSummary["window"] = null;
+  if (results.length > 0) {
+    const startedAt = Math.min(...results.map((r) => r.startedAt));
+    const endedAt = Math.max(...results.map((r) => r.endedAt));
+    const overlapMs = Math.max(0, Math.min(...results.map((r) => r.endedAt)) - Math.max(...results.map((r) => r.startedAt)));
+    const ms = endedAt - startedAt;
+    window = { startedAt, endedAt, ms, overlapMs, skewMs: ms - overlapMs };
+    if (ms > 0 && window.skewMs > SKEW_NOTE_SHARE * ms) {
+      notes.push(`client windows are misaligned by ${window.skewMs} ms (${((100 * window.skewMs) / ms).toFixed(1)}% of the window); throughput uses the union`);
+    }
+  }
+  const perSecond = (n: number) => (window && window.ms > 0 ? n / (window.ms / 1000) : null);
+
+  if (results.length < group.clients.count) notes.push(`${results.length} of ${group.clients.count} clients reported`);
+  for (const r of results) {
+    if (r.tool !== group.tool || r.loadModel !== group.load.model) {
+      notes.push(`client ${r.clientIndex} reported ${r.tool}/${r.loadModel}, the scenario asked for ${group.tool}/${group.load.model}`);
+    }
+  }
+
+  const plannedSends = group.load.model === "open" ? (group.load.rate * durationMs) / 1000 : null;
+  const loadNotDelivered = plannedSends !== null && (dropped > 0 || requests.sent < DELIVERY_THRESHOLD * plannedSends);
+  if (loadNotDelivered) {
+    notes.push(
+      `open-model load not delivered: sent ${requests.sent} of ${Math.round(plannedSends ?? 0)} planned, ${dropped} dropped; latency understates what the planned load would see`,
+    );
+  }
+
+  const merged = merge(results.map((r) => r.histogram).filter((h) => h.length > 0));
+  const latency = summarise(merged);
+  if (latency && latency.count !== requests.ok) {
+    notes.push(`the merged histogram holds ${latency.count} values but clients counted ${requests.ok} ok replies`);
+  }
+  for (const r of results) for (const n of r.notes) if (!notes.includes(n)) notes.push(n);
+
+  const spread = workerSpread(workers, replicas);
+  if (spread.byReplica && Object.keys(rollUp(workers, 1)).length < replicas) {
+    notes.push(`only ${Object.keys(rollUp(workers, 1)).length} of ${replicas} replicas answered`);
+  }
+
+  return {
+    group: group.name,
+    protocol: group.protocol,
+    tool: group.tool,
+    loadModel: group.load.model,
+    load: group.load,
+    request: group.request,
+    clients: { expected: group.clients.count, reported: results.length, cpus: group.clients.cpus },
+    window,
+    requests,
+    throughput: perSecond(requests.ok),
+    sendRate: perSecond(requests.sent),
+    plannedSends,
+    errors,
+    errorsTotal,
+    dropped,
+    loadNotDelivered,
+    latency,
+    histogram: encode(merged),
+    workers: spread,
+    notes,
+  };
+}
+
+export function summariseCell(input: CellInput): CellSummary {
+  const { cell } = input;
+  const containers = [...(input.containers ?? [])];
+  const groups = cell.workload.groups.map((g) =>
+    summariseGroup(
+      g,
+      input.results.filter((r) => r.group === g.name),
+      cell.workload.durationMs,
+      cell.topology.replicas,
+    ),
+  );
+  const notes = [...(input.notes ?? [])];
+  const known = new Set(cell.workload.groups.map((g) => g.name));
+  for (const name of new Set(input.results.map((r) => r.group))) {
+    if (!known.has(name)) notes.push(`results for unknown group "${name}" were ignored`);
+  }
+  const windows = groups.flatMap((g) => (g.window ? [g.window] : []));
+  const windowMs =
+    input.containersWindowMs ??
+    (windows.length > 0 ? Math.max(...windows.map((w) => w.endedAt)) - Math.min(...windows.map((w) => w.startedAt)) : undefined);
+  const usage = {
+    model: roleUsage(containers, "model", windowMs),
+    front: roleUsage(containers, "front", windowMs),
+    client: roleUsage(containers, "client", windowMs),
+  };
+  if (usage.model.restarts > 0) notes.push(`model containers restarted ${usage.model.restarts} time(s) during the cell`);
+  return {
+    id: cell.id,
+    key: cell.key,
+    order: cell.order,
+    model: cell.model,
+    topology: cell.topology,
+    workload: cell.workload.name,
+    repeat: cell.repeat,
+    durationMs: cell.workload.durationMs,
+    warmupMs: cell.workload.warmupMs,
+    status: input.status ?? "ok",
+    ...(input.error !== undefined ? { error: input.error } : {}),
+    ...(input.startedAt !== undefined ? { startedAt: input.startedAt } : {}),
+    ...(input.finishedAt !== undefined ? { finishedAt: input.finishedAt } : {}),
+    groups,
+    containers,
+    usage,
+    cpuBudget: cell.topology.replicas * cell.topology.cpus,
+    notes,
+  };
+}

@@ -1,0 +1,111 @@
+import { randomInt } from "node:crypto";
+import type { Group, Load, Scenario, Topology, Workload } from "./schema.js";
+
+/** One measurement: a model in a topology under a workload, one repeat. */
+export interface Cell {
+  /** Stable across runs and orders: "py-threads.1x1cpu-w2.fib30.r1". */
+  id: string;
+  /** The id without the repeat: the key repeats are aggregated under. */
+  key: string;
+  /** Position in the run order, from 0. */
+  order: number;
+  model: string;
+  topology: Topology;
+  workload: Workload;
+  /** From 1. */
+  repeat: number;
+}
+
+export interface Expansion {
+  /** The seed that produced the order (the scenario's, the caller's, or a fresh random one). */
+  seed: number;
+  /** In run order. */
+  cells: Cell[];
+}
+
+export function cellKey(model: string, topologyId: string, workload: string): string {
+  return `${model}.${topologyId}.${workload}`;
+}
+
+export function cellId(key: string, repeat: number): string {
+  return `${key}.r${repeat}`;
+}
+
+/** mulberry32: small, fast and good enough to shuffle; the same seed gives the same sequence everywhere. */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Fisher-Yates on a copy. */
+export function shuffle<T>(items: readonly T[], rng: () => number): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(rng() * (i + 1));
+    [out[i], out[j]] = [out[j] as T, out[i] as T];
+  }
+  return out;
+}
+
+export function randomSeed(): number {
+  return randomInt(0, 2 ** 31 - 1);
+}
+
+/**
+ * model x topology x workload x repeat, in a random order so that drift of the host (thermal,
+ * noisy neighbours) spreads over all cells instead of biasing the ones that ran last.
+ */
+export function expandScenario(scenario: Scenario, opts: { seed?: number } = {}): Expansion {
+  const seed = opts.seed ?? scenario.seed ?? randomSeed();
+  const cells: Omit<Cell, "order">[] = [];
+  for (const model of scenario.models) {
+    for (const topology of scenario.topologies) {
+      for (const workload of scenario.workloads) {
+        const key = cellKey(model, topology.id, workload.name);
+        for (let repeat = 1; repeat <= scenario.repeat; repeat++) {
+          cells.push({ id: cellId(key, repeat), key, model, topology, workload, repeat });
+        }
+      }
+    }
+  }
+  return { seed, cells: shuffle(cells, mulberry32(seed)).map((c, order) => ({ ...c, order })) };
+}
+
+/** What one client container of a group is asked to do. */
+export interface ClientPlan {
+  group: string;
+  clientIndex: number;
+  load: Load;
+}
+
+/**
+ * Split a group's load over its clients: the open rate evenly, connections as evenly as whole
+ * numbers allow (the first clients take the remainder), an autocannon rate cap in proportion to
+ * the client's connections.
+ */
+export function planClients(group: Group): ClientPlan[] {
+  const n = group.clients.count;
+  const load = group.load;
+  return Array.from({ length: n }, (_, clientIndex): ClientPlan => {
+    if (load.model === "open") {
+      return { group: group.name, clientIndex, load: { model: "open", rate: load.rate / n } };
+    }
+    const connections = Math.floor(load.connections / n) + (clientIndex < load.connections % n ? 1 : 0);
+    return {
+      group: group.name,
+      clientIndex,
+      load: {
+        model: "closed",
+        connections,
+        pipelining: load.pipelining,
+        ...(load.rate !== undefined ? { rate: (load.rate * connections) / load.connections } : {}),
+      },
+    };
+  });
+}
