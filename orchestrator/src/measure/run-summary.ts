@@ -50,6 +50,8 @@ export const RowSummarySchema = z.object({
   request: RequestMixSchema,
   clients: z.object({ count: z.number().int(), cpus: z.number() }),
   cpuBudget: z.number(),
+  durationMs: z.number(),
+  warmupMs: z.number(),
   /** Repeats that ran (status ok) and repeats that failed. */
   repeats: z.number().int().nonnegative(),
   failedRepeats: z.number().int().nonnegative(),
@@ -144,6 +146,8 @@ function summariseRow(cells: readonly CellSummary[], groupName: string): RowSumm
     request: template.request,
     clients: { count: template.clients.expected, cpus: template.clients.cpus },
     cpuBudget: first.cpuBudget,
+    durationMs: first.durationMs,
+    warmupMs: first.warmupMs,
     repeats: okCells.length,
     failedRepeats: failed,
     throughput: describe(present(groups.map((g) => g.throughput))),
