@@ -132,12 +132,21 @@ def route(method: str, path: str) -> Route:
         return Reply(error.status, error.reason.encode() + b"\n")
 
 
-def tcp_line_reply(line: bytes, compute=fib) -> bytes:
-    """The reply to one TCP request line, given without its newline (a trailing \\r is ignored)."""
+def parse_line(line: bytes) -> int:
+    """The n of one TCP request line, given without its newline (a trailing \\r is ignored)."""
     if line.endswith(b"\r"):
         line = line[:-1]
+    return parse_n(line)
+
+
+def error_line(error: ProtocolError) -> bytes:
+    return b"error: " + error.reason.encode() + b"\n"
+
+
+def tcp_line_reply(line: bytes, compute=fib) -> bytes:
+    """The reply to one TCP request line, given without its newline."""
     try:
-        n = parse_n(line)
+        n = parse_line(line)
     except ProtocolError as error:
-        return b"error: " + error.reason.encode() + b"\n"
+        return error_line(error)
     return b"%d\n" % compute(n)
