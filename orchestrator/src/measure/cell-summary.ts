@@ -184,7 +184,7 @@ function summariseGroup(group: Group, results: readonly ClientResult[], duration
     const ms = endedAt - startedAt;
     window = { startedAt, endedAt, ms, overlapMs, skewMs: ms - overlapMs };
     if (ms > 0 && window.skewMs > SKEW_NOTE_SHARE * ms) {
-      notes.push(`client windows are misaligned by ${window.skewMs} ms (${((100 * window.skewMs) / ms).toFixed(1)}% of the window); throughput uses the union`);
+      notes.push(`client windows are misaligned: ${ms} ms from first start to last end, only ${overlapMs} ms in common; throughput uses the former`);
     }
   }
   const perSecond = (n: number) => (window && window.ms > 0 ? n / (window.ms / 1000) : null);

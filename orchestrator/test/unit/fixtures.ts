@@ -1,5 +1,9 @@
+import { summariseCell } from "../../src/measure/cell-summary.js";
 import type { ClientResult } from "../../src/measure/client-result.js";
+import type { ContainerStats } from "../../src/measure/container-stats.js";
 import { encode, newHistogram } from "../../src/measure/histogram.js";
+import { summariseRun, type RunSummary } from "../../src/measure/run-summary.js";
+import { expandScenario } from "../../src/scenario/expand.js";
 import { validateScenario, type ScenarioContext } from "../../src/scenario/load.js";
 import type { Scenario } from "../../src/scenario/schema.js";
 
@@ -93,4 +97,58 @@ export function rng(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/**
+ * A finished run built through the real pipeline (expand -> summariseCell -> summariseRun):
+ * every client of every group sends `okPerClient(cell, group)` replies at `latencyUs(cell)` in a 20 s window.
+ */
+export function runOf(
+  scenario: Scenario,
+  opts: {
+    okPerClient?: (cellId: string, group: string) => number;
+    latencyUs?: (cellId: string, group: string) => number;
+    failed?: (cellId: string) => boolean;
+    dropped?: (cellId: string, group: string) => number;
+  } = {},
+): RunSummary {
+  const T0 = 1_700_000_000_000;
+  const { cells } = expandScenario(scenario);
+  const summaries = cells.map((cell) => {
+    if (opts.failed?.(cell.id)) {
+      return summariseCell({ cell, results: [], status: "failed", error: "model did not verify" });
+    }
+    const results = cell.workload.groups.flatMap((g) =>
+      Array.from({ length: g.clients.count }, (_, clientIndex) => {
+        const ok = opts.okPerClient?.(cell.id, g.name) ?? 1000;
+        const lat = opts.latencyUs?.(cell.id, g.name) ?? 2000;
+        return clientResult({
+          group: g.name,
+          clientIndex,
+          tool: g.tool,
+          loadModel: g.load.model,
+          startedAt: T0,
+          endedAt: T0 + 20_000,
+          requests: { sent: ok, completed: ok, ok },
+          dropped: opts.dropped?.(cell.id, g.name) ?? 0,
+          latenciesUs: Array.from({ length: ok }, (_, i) => lat + (i % 10)),
+          workers: { [`${cell.model}-1/1`]: ok / 2, [`${cell.model}-1/2`]: ok / 2 },
+          notes: g.tool === "autocannon" ? ["autocannon: 1 ms resolution"] : [],
+        });
+      }),
+    );
+    const containers: ContainerStats[] = [
+      { name: "m", role: "model", cpuSeconds: 16, throttledPeriods: 10, totalPeriods: 200, throttledSeconds: 0.5, memoryPeakBytes: 80e6, restarts: 0 },
+    ];
+    return summariseCell({ cell, results, containers, containersWindowMs: 20_000 });
+  });
+  return summariseRun({
+    runId: "20261125T181500Z-demo",
+    scenario,
+    seed: 42,
+    startedAt: "2026-11-25T18:15:00.000Z",
+    finishedAt: "2026-11-25T18:45:00.000Z",
+    environment: { host: "lab-host", kernel: "6.12.0", cores: 2, dockerVersion: "28.0.1", gitCommit: "abc1234" },
+    cells: summaries,
+  });
 }
