@@ -1,0 +1,202 @@
+import net from "node:net";
+import hdr from "hdr-histogram-js";
+import { afterEach, describe, expect, it } from "vitest";
+import { fibString, parseMix } from "../src/mix.js";
+import { now, Recorder, windowOf } from "../src/recorder.js";
+import { TcpClient, type TcpOptions } from "../src/tcp.js";
+
+/**
+ * A line-protocol server in the test process. `reply` decides each answer (undefined: never
+ * answer); `holdUntil` returns a time before which no reply of that connection goes out (a stall);
+ * replies stay in request order per connection, as the protocol demands.
+ */
+interface FakeOpts {
+  reply?: (n: number) => string | undefined;
+  holdUntil?: (receivedAt: number) => number;
+  /** Called per request; return true to reset the connection instead of answering. */
+  reset?: (n: number) => boolean;
+}
+const servers: net.Server[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
+});
+
+async function fakeServer(o: FakeOpts = {}): Promise<number> {
+  const srv = net.createServer((sock) => {
+    sock.setNoDelay(true);
+    let buf = "";
+    const queue: { at: number; text: string }[] = [];
+    let timer: NodeJS.Timeout | undefined;
+    const flush = () => {
+      timer = undefined;
+      const t = now();
+      let out = "";
+      while (queue.length && (queue[0] as { at: number }).at <= t) out += (queue.shift() as { text: string }).text;
+      if (out && !sock.destroyed) sock.write(out);
+      if (queue.length) timer = setTimeout(flush, Math.max(0, (queue[0] as { at: number }).at - now()));
+    };
+    sock.on("data", (d) => {
+      const t = now();
+      buf += d.toString("latin1");
+      let nl: number;
+      while ((nl = buf.indexOf("\n")) >= 0) {
+        const n = Number(buf.slice(0, nl));
+        buf = buf.slice(nl + 1);
+        if (o.reset?.(n)) {
+          sock.resetAndDestroy();
+          return;
+        }
+        const text = o.reply ? o.reply(n) : fibString(n);
+        if (text === undefined) continue;
+        const prev = queue.length ? (queue[queue.length - 1] as { at: number }).at : 0;
+        queue.push({ at: Math.max(prev, o.holdUntil?.(t) ?? 0), text: `${text}\n` });
+      }
+      if (!timer) flush();
+    });
+    sock.on("error", () => {});
+    sock.on("close", () => timer && clearTimeout(timer));
+  });
+  servers.push(srv);
+  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
+  return (srv.address() as net.AddressInfo).port;
+}
+
+async function run(port: number, o: Partial<TcpOptions> & { warmupMs?: number; durationMs: number }) {
+  const rec = new Recorder(windowOf(now() + 100, o.warmupMs ?? 0, o.durationMs));
+  const client = new TcpClient(
+    { host: "127.0.0.1", port, model: "open", connections: 1, pipelining: 1, mix: parseMix("5"), timeoutMs: 2000, ...o },
+    rec,
+  );
+  await client.run();
+  const res = rec.result({ tool: "tcp", loadModel: o.model ?? "open", group: "t", clientIndex: 0 });
+  return { rec, res, hist: hdr.decodeFromCompressedBase64(res.histogram) };
+}
+
+/** About how many recorded values are at or above `us` (the histogram API only offers percentiles). */
+function countAbove(h: ReturnType<typeof hdr.decodeFromCompressedBase64>, us: number): number {
+  if (h.totalCount === 0 || h.maxValue < us) return 0;
+  let lo = 0;
+  let hi = 100;
+  for (let i = 0; i < 60; i++) {
+    const mid = (lo + hi) / 2;
+    if (h.getValueAtPercentile(mid) >= us) hi = mid;
+    else lo = mid;
+  }
+  return h.totalCount - Math.round((lo / 100) * h.totalCount);
+}
+
+describe("tcp client, open model", () => {
+  it("sends on schedule and gets every answer right", async () => {
+    const port = await fakeServer();
+    const { res, hist } = await run(port, { rate: 200, durationMs: 500, connections: 2, mix: parseMix("5:3,20:1") });
+    expect(res.requests.sent).toBe(100);
+    expect(res.requests.ok).toBe(100);
+    expect(res.requests.completed).toBe(100);
+    expect(res.dropped).toBe(0);
+    expect(res.errors).toEqual({});
+    expect(hist.totalCount).toBe(100);
+    expect(hist.getValueAtPercentile(50)).toBeLessThan(20_000);
+  });
+
+  it("counts a server stall in full from each request's intended time (no coordinated omission)", async () => {
+    // Replies to requests received between 300 and 600 ms go out at 600 ms.
+    let t0 = 0;
+    const port = await fakeServer({
+      holdUntil: (t) => (t - t0 >= 300 && t - t0 < 600 ? t0 + 600 : 0),
+    });
+    const startAt = now() + 100;
+    t0 = startAt;
+    const rec = new Recorder(windowOf(startAt, 0, 1000));
+    await new TcpClient({ host: "127.0.0.1", port, model: "open", rate: 200, connections: 1, pipelining: 1, mix: parseMix("5"), timeoutMs: 2000 }, rec).run();
+    const h = rec.histogram;
+    expect(rec.sent).toBe(200);
+    expect(rec.ok).toBe(200);
+    // 60 requests were intended during the stall; theirs latencies fall from ~300 ms to ~0:
+    // about 40 of them wait 100 ms or more, about 20 wait 200 ms or more.
+    const over100 = countAbove(h, 100_000);
+    const over200 = countAbove(h, 200_000);
+    expect(over100).toBeGreaterThanOrEqual(30);
+    expect(over100).toBeLessThanOrEqual(50);
+    expect(over200).toBeGreaterThanOrEqual(14);
+    expect(over200).toBeLessThanOrEqual(28);
+    expect(h.maxValue).toBeGreaterThan(280_000);
+    expect(h.maxValue).toBeLessThan(400_000);
+  });
+
+  it("charges requests that waited behind a slow reply from their intended time", async () => {
+    // maxInflight 1: while the first reply is held for 200 ms the next requests cannot be sent.
+    let first = true;
+    const port = await fakeServer({
+      holdUntil: (t) => {
+        if (!first) return 0;
+        first = false;
+        return t + 200;
+      },
+    });
+    const { res, hist, rec } = await run(port, { rate: 50, durationMs: 400, maxInflight: 1 });
+    expect(res.requests.sent).toBe(20);
+    expect(res.requests.ok).toBe(20);
+    // request k (intended at 20k ms, k < 10) could only go out after ~200 ms: latency ≈ 200 - 20k
+    expect(hist.maxValue).toBeGreaterThan(190_000);
+    expect(countAbove(hist, 100_000)).toBeGreaterThanOrEqual(4);
+    expect(rec.maxSendLagMs).toBeGreaterThan(150);
+    expect(res.notes.join(" ")).toMatch(/behind its intended time/);
+  });
+
+  it("counts intended sends that never went out as dropped, and unanswered ones as timeouts", async () => {
+    const port = await fakeServer({ reply: () => undefined });
+    const { res } = await run(port, { rate: 100, durationMs: 500, maxInflight: 2, timeoutMs: 800 });
+    expect(res.requests.sent).toBe(2);
+    expect(res.dropped).toBe(48);
+    expect(res.requests.ok).toBe(0);
+    expect(res.errors).toEqual({ timeout: 2 });
+  });
+
+  it("excludes the warm-up", async () => {
+    const port = await fakeServer();
+    const { res } = await run(port, { rate: 100, warmupMs: 300, durationMs: 500 });
+    expect(res.requests.sent).toBe(50);
+    expect(res.requests.ok).toBe(50);
+    expect(res.endedAt - res.startedAt).toBe(500);
+  });
+});
+
+describe("tcp client, closed model and errors", () => {
+  it("keeps connections x pipelining outstanding and measures from the send", async () => {
+    const port = await fakeServer({ holdUntil: (t) => t + 5 });
+    const { res, hist } = await run(port, { model: "closed", connections: 2, pipelining: 3, durationMs: 500 });
+    // each connection completes 3 requests per ~5 ms: ~2 * 3 * 100 = 600 in 500 ms
+    expect(res.requests.ok).toBeGreaterThan(300);
+    expect(res.requests.ok).toBeLessThanOrEqual(620);
+    expect(res.requests.sent).toBe(res.requests.ok);
+    expect(hist.getValueAtPercentile(50)).toBeGreaterThanOrEqual(4_500);
+    expect(hist.getValueAtPercentile(50)).toBeLessThan(30_000);
+  });
+
+  it("tells error replies and wrong answers apart", async () => {
+    const port = await fakeServer({ reply: (n) => (n === 13 ? "999" : n === 14 ? "error: bad number" : fibString(n)) });
+    const { res } = await run(port, { model: "closed", connections: 1, pipelining: 1, durationMs: 300, mix: parseMix("13:1,14:1,7:1") });
+    const third = res.requests.completed / 3;
+    expect(res.requests.completed).toBeGreaterThan(30);
+    expect(res.errors.wrong_answer).toBeGreaterThanOrEqual(Math.floor(third));
+    expect(res.errors.error_reply).toBeGreaterThanOrEqual(Math.floor(third));
+    expect(res.requests.ok).toBeGreaterThanOrEqual(Math.floor(third));
+    expect(res.requests.ok + (res.errors.wrong_answer ?? 0) + (res.errors.error_reply ?? 0)).toBe(res.requests.completed);
+  });
+
+  it("counts a reset, reconnects and goes on", async () => {
+    let resets = 0;
+    const port = await fakeServer({ reset: (n) => n === 13 && resets++ < 2 });
+    const { res } = await run(port, { model: "closed", connections: 1, pipelining: 2, durationMs: 400, mix: parseMix("13:1,5:20") });
+    expect(res.errors.reset).toBeGreaterThanOrEqual(2);
+    expect(res.requests.ok).toBeGreaterThan(50);
+  });
+
+  it("counts failed connects", async () => {
+    const port = await fakeServer();
+    await new Promise((r) => (servers.pop() as net.Server).close(r));
+    const { res } = await run(port, { model: "closed", connections: 1, pipelining: 1, durationMs: 400 });
+    expect(res.requests.sent).toBe(0);
+    expect(res.errors.connect).toBeGreaterThanOrEqual(2);
+  });
+});
