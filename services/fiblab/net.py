@@ -83,10 +83,14 @@ def exit_on_signals(*signums) -> None:
 
 
 def reset_signals_in_child() -> None:
-    """In a forked child: default dispositions again, so SIGTERM from the parent just ends it."""
+    """In a forked child: default dispositions again, so SIGTERM from the parent just ends it,
+    and nothing blocked. TTIN/TTOU are ignored: they are for a master, and their default
+    action would stop (freeze) the process."""
     signal.set_wakeup_fd(-1)
-    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGCHLD, signal.SIGTTIN, signal.SIGTTOU):
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGCHLD):
         signal.signal(signum, signal.SIG_DFL)
+    for signum in (signal.SIGTTIN, signal.SIGTTOU):
+        signal.signal(signum, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_SETMASK, set())
 
 
