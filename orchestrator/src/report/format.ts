@@ -17,6 +17,11 @@ export function num(x: number | null | undefined): string {
   return x.toPrecision(2);
 }
 
+/** Configured values (rates, cpus) as written, not rounded like measurements. */
+export function plain(x: number): string {
+  return String(x);
+}
+
 export function pct(x: number | null | undefined, digits = 1): string {
   return x === null || x === undefined || !Number.isFinite(x) ? DASH : `${x.toFixed(digits)}%`;
 }
@@ -44,14 +49,15 @@ export function topologyLabel(t: Topology): string {
   if (t.threads !== undefined) parts.push(`${t.threads} threads`);
   if (t.cpuset !== undefined) parts.push(`cpuset ${t.cpuset}`);
   if (t.memory !== undefined) parts.push(`mem ${t.memory}`);
+  for (const [k, v] of Object.entries(t.env ?? {})) parts.push(`${k}=${String(v)}`);
   return t.name ? `${t.name}: ${parts.join(", ")}` : parts.join(", ");
 }
 
 export function loadLabel(load: Load, tool: string): string {
-  if (load.model === "open") return `open ${num(load.rate)} req/s · ${tool}`;
+  if (load.model === "open") return `open ${plain(load.rate)} req/s · ${tool}`;
   let s = `closed ${load.connections} conn`;
   if (load.pipelining > 1) s += ` × ${load.pipelining} pipelined`;
-  if (load.rate !== undefined) s += `, cap ${num(load.rate)} req/s`;
+  if (load.rate !== undefined) s += `, cap ${plain(load.rate)} req/s`;
   return `${s} · ${tool}`;
 }
 
@@ -74,7 +80,7 @@ export function droppedLabel(r: RowSummary): string {
 
 export function cpuLabel(r: RowSummary): string {
   if (r.modelCores.mean === null) return DASH;
-  return `${num(r.modelCores.mean)} / ${num(r.cpuBudget)} cores`;
+  return `${num(r.modelCores.mean)} / ${plain(r.cpuBudget)} cores`;
 }
 
 export function evennessLabel(r: RowSummary): string {

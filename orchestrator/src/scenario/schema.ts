@@ -51,6 +51,13 @@ const TopologyBase = z
       .string()
       .regex(/^\d+[bkmg]?$/i, 'a memory size like "512m" or "1g"')
       .optional(),
+    /** Further model knobs (POOL, REUSEPORT, MAX_CHILDREN, ...), passed as environment variables. */
+    env: z
+      .record(
+        z.string().regex(/^[A-Z][A-Z0-9_]*$/, "knob names are upper case, like POOL or REUSEPORT"),
+        z.union([z.string(), z.number(), z.boolean()]),
+      )
+      .optional(),
   })
   .strict();
 
@@ -65,6 +72,9 @@ export function topologyId(t: z.infer<typeof TopologyBase>): string {
   if (t.threads !== undefined) id += `-t${t.threads}`;
   if (t.cpuset !== undefined) id += `-cs${t.cpuset.replace(/,/g, "_")}`;
   if (t.memory !== undefined) id += `-m${t.memory.toLowerCase()}`;
+  for (const [k, v] of Object.entries(t.env ?? {}).sort(([a], [b]) => a.localeCompare(b))) {
+    id += `-${k.toLowerCase().replace(/_/g, "")}${String(v).toLowerCase().replace(/[^a-z0-9]+/g, "")}`;
+  }
   return id;
 }
 

@@ -55,6 +55,12 @@ describe("parseScenario: a valid file", () => {
     expect(again).toEqual(s);
   });
 
+  it("takes further knobs as env and names the topology after them", () => {
+    const s = validateScenario({ ...validRaw(), topologies: [{ replicas: 1, cpus: 2, workers: 4, env: { POOL: 2, REUSEPORT: true } }] }, ctx);
+    expect(s.topologies[0]!.env).toEqual({ POOL: 2, REUSEPORT: true });
+    expect(s.topologies[0]!.id).toBe("1x2cpu-w4-pool2-reuseporttrue");
+  });
+
   it("accepts the tcp tool with pipelining and the open model", () => {
     const raw = validRaw();
     (raw.workloads as any)[0].groups = [
@@ -124,6 +130,7 @@ describe("parseScenario: each bad field gives its path and the reason", () => {
     ["zero cpus", (r) => (r.topologies[1].cpus = 0), "topologies[1].cpus", /greater than 0/],
     ["bad cpuset", (r) => (r.topologies[0].cpuset = "zero"), "topologies[0].cpuset", /a cpuset like "0", "0-1"/],
     ["bad memory", (r) => (r.topologies[0].memory = "lots"), "topologies[0].memory", /a memory size like "512m"/],
+    ["lower-case knob", (r) => (r.topologies[0].env = { pool: 2 }), "topologies[0].env.pool", /knob names are upper case/],
     ["duplicate topology", (r) => r.topologies.push({ replicas: 1, cpus: 1, workers: 2 }), "topologies[2]", /duplicate topology id "1x1cpu-w2"/],
     ["duration without unit", (r) => (r.workloads[0].duration = "20"), "workloads[0].duration", /not a duration: "20"/],
     ["duration as a number", (r) => (r.workloads[0].duration = 20), "workloads[0].duration", /a duration with a unit/],
