@@ -10,7 +10,7 @@ import {
 } from "../scenario/schema.js";
 import { CellStatusSchema, type CellSummary, type GroupSummary } from "./cell-summary.js";
 import { LatencySummarySchema, merge, summarise } from "./histogram.js";
-import { describe, SampleStatsSchema } from "./stats.js";
+import { sampleStats, SampleStatsSchema } from "./stats.js";
 
 /**
  * The whole run, per model x topology x workload x group, aggregated over repeats: archived as
@@ -127,7 +127,7 @@ function summariseRow(cells: readonly CellSummary[], groupName: string): RowSumm
   if (!template) throw new Error(`no cell of ${first.key} has group ${groupName}`);
   const errors: Record<string, number> = {};
   for (const g of groups) for (const [k, v] of Object.entries(g.errors)) errors[k] = (errors[k] ?? 0) + v;
-  const lat = (f: (l: NonNullable<GroupSummary["latency"]>) => number) => describe(present(groups.map((g) => (g.latency ? f(g.latency) : null))));
+  const lat = (f: (l: NonNullable<GroupSummary["latency"]>) => number) => sampleStats(present(groups.map((g) => (g.latency ? f(g.latency) : null))));
   const notes = [...new Set(groups.flatMap((g) => g.notes).concat(okCells.flatMap((c) => c.notes)))];
   const failed = cells.length - okCells.length;
   if (failed > 0) notes.push(`${failed} repeat(s) failed: ${cells.filter((c) => c.status !== "ok").map((c) => c.error ?? c.id).join("; ")}`);
@@ -150,7 +150,7 @@ function summariseRow(cells: readonly CellSummary[], groupName: string): RowSumm
     warmupMs: first.warmupMs,
     repeats: okCells.length,
     failedRepeats: failed,
-    throughput: describe(present(groups.map((g) => g.throughput))),
+    throughput: sampleStats(present(groups.map((g) => g.throughput))),
     latency: {
       mean: lat((l) => l.mean),
       p50: lat((l) => l.p50),
@@ -166,14 +166,14 @@ function summariseRow(cells: readonly CellSummary[], groupName: string): RowSumm
     errorsTotal: groups.reduce((a, g) => a + g.errorsTotal, 0),
     dropped: groups.reduce((a, g) => a + g.dropped, 0),
     loadNotDeliveredRepeats: groups.filter((g) => g.loadNotDelivered).length,
-    modelCores: describe(present(okCells.map((c) => c.usage.model.cores))),
-    modelThrottledPct: describe(present(okCells.map((c) => c.usage.model.throttledPct))),
+    modelCores: sampleStats(present(okCells.map((c) => c.usage.model.cores))),
+    modelThrottledPct: sampleStats(present(okCells.map((c) => c.usage.model.throttledPct))),
     modelMemoryPeakBytes: memory.length > 0 ? Math.max(...memory) : null,
     modelRestarts: okCells.reduce((a, c) => a + c.usage.model.restarts, 0),
     evenness: {
-      byReplicaCv: describe(present(groups.map((g) => g.workers.byReplica?.cv))),
-      byProcessCv: describe(present(groups.map((g) => g.workers.byProcess?.cv))),
-      byProcessMaxMin: describe(present(groups.map((g) => g.workers.byProcess?.maxMinRatio))),
+      byReplicaCv: sampleStats(present(groups.map((g) => g.workers.byReplica?.cv))),
+      byProcessCv: sampleStats(present(groups.map((g) => g.workers.byProcess?.cv))),
+      byProcessMaxMin: sampleStats(present(groups.map((g) => g.workers.byProcess?.maxMinRatio))),
     },
     notes,
   };

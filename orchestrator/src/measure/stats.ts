@@ -48,7 +48,7 @@ export function sampleStdev(values: readonly number[]): number {
   return Math.sqrt(values.reduce((a, v) => a + (v - m) ** 2, 0) / (values.length - 1));
 }
 
-export function describe(values: readonly number[]): SampleStats {
+export function sampleStats(values: readonly number[]): SampleStats {
   const n = values.length;
   if (n === 0) return { n, mean: null, stdev: null, cv: null, min: null, max: null, ci95: null };
   const m = mean(values);

@@ -1,7 +1,7 @@
-import { describe as group, expect, it } from "vitest";
-import { describe, mean, populationCv, sampleStdev, tCritical95 } from "../../../src/measure/stats.js";
+import { describe, expect, it } from "vitest";
+import { mean, populationCv, sampleStats, sampleStdev, tCritical95 } from "../../../src/measure/stats.js";
 
-group("statistics across repeats", () => {
+describe("statistics across repeats", () => {
   const data = [2, 4, 4, 4, 5, 5, 7, 9];
 
   it("mean and sample standard deviation (n - 1)", () => {
@@ -10,7 +10,7 @@ group("statistics across repeats", () => {
   });
 
   it("95% confidence interval with Student's t", () => {
-    const s = describe(data);
+    const s = sampleStats(data);
     const half = (2.365 * Math.sqrt(32 / 7)) / Math.sqrt(8);
     expect(s.n).toBe(8);
     expect(s.ci95!.halfWidth).toBeCloseTo(half, 10);
@@ -21,18 +21,18 @@ group("statistics across repeats", () => {
   });
 
   it("three repeats: the interval is wide, as it should be", () => {
-    const s = describe([100, 110, 120]);
+    const s = sampleStats([100, 110, 120]);
     expect(s.stdev).toBeCloseTo(10, 10);
     expect(s.ci95!.halfWidth).toBeCloseTo((4.303 * 10) / Math.sqrt(3), 10);
   });
 
   it("one value has no spread; no values have nothing", () => {
-    expect(describe([7])).toEqual({ n: 1, mean: 7, stdev: null, cv: null, min: 7, max: 7, ci95: null });
-    expect(describe([])).toEqual({ n: 0, mean: null, stdev: null, cv: null, min: null, max: null, ci95: null });
+    expect(sampleStats([7])).toEqual({ n: 1, mean: 7, stdev: null, cv: null, min: 7, max: 7, ci95: null });
+    expect(sampleStats([])).toEqual({ n: 0, mean: null, stdev: null, cv: null, min: null, max: null, ci95: null });
   });
 
   it("a mean of zero has no CV", () => {
-    expect(describe([-1, 1]).cv).toBeNull();
+    expect(sampleStats([-1, 1]).cv).toBeNull();
   });
 
   it("t table: exact rows, conservative between rows, normal beyond", () => {
