@@ -9,5 +9,5 @@ bash scripts/base-image.sh
 bash scripts/build-clients.sh
 log "building front and models"
 services=$(docker compose --profile '*' config --services | grep -v -x -e k6 -e loadclient)
-docker compose --profile '*' build --progress quiet $services
+docker compose --progress quiet --profile '*' build $services
 log "images ready"

@@ -16,7 +16,7 @@ interface Snapshot {
 async function snapshot(c: Docker.Container): Promise<Snapshot | undefined> {
   try {
     // one-shot: the engine answers at once instead of waiting a second for a second sample.
-    const s = (await c.stats({ stream: false, "one-shot": true } as Docker.ContainerStatsOptions)) as Docker.ContainerStats;
+    const s = await c.stats({ stream: false, "one-shot": true });
     const mem = s.memory_stats as Docker.ContainerStats["memory_stats"] & { max_usage?: number };
     return {
       cpuNs: s.cpu_stats.cpu_usage.total_usage,
