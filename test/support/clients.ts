@@ -53,18 +53,34 @@ export interface HttpReply {
   status: number;
   body: string;
   headers: http.IncomingHttpHeaders;
+  /** The request went out on a kept-alive socket of `agent` (always false without an agent). */
+  reusedSocket?: boolean;
+  /** Our end of the connection, to tell sockets apart. */
+  localPort?: number;
 }
 
 /** One HTTP request on a fresh connection (no agent reuse), so the front balances each one anew. */
-export function httpGet(port: number, path: string, opts: { method?: string; agent?: http.Agent } = {}): Promise<HttpReply> {
+export function httpGet(
+  port: number,
+  path: string,
+  opts: { method?: string; agent?: http.Agent; timeoutMs?: number } = {},
+): Promise<HttpReply> {
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: "127.0.0.1", port, path, method: opts.method ?? "GET", agent: opts.agent ?? false, timeout: 30_000 },
+      { host: "127.0.0.1", port, path, method: opts.method ?? "GET", agent: opts.agent ?? false, timeout: opts.timeoutMs ?? 30_000 },
       (res) => {
         let body = "";
         res.setEncoding("utf8");
         res.on("data", (c) => (body += c));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
+        res.on("end", () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            body,
+            headers: res.headers,
+            reusedSocket: req.reusedSocket,
+            localPort: req.socket?.localPort,
+          }),
+        );
       },
     );
     req.on("timeout", () => req.destroy(new Error(`timeout on ${path}`)));
