@@ -20,5 +20,5 @@ rm -rf "$client/dist"
 npx --no-install tsc -p "$client/tsconfig.json"
 
 log "building images fiblab/k6 and fiblab/loadclient"
-docker compose --profile clients build --progress quiet k6 loadclient
+docker compose --progress quiet --profile clients build k6 loadclient
 log "client images ready"

@@ -1,0 +1,66 @@
+/**
+ * Drives every client kind through the fleet launcher against a running lab, briefly and gently,
+ * and prints what each ClientResult says. For a person checking the clients by hand:
+ *
+ *   COMPOSE_PROJECT_NAME=fl-c FRONT_HTTP_PORT=38080 FRONT_TCP_PORT=38025 docker compose --profile py-threads up -d --wait
+ *   npx tsx loadtests/client/scripts/smoke-fleet.ts fl-c_lab [only-this-case]
+ *   COMPOSE_PROJECT_NAME=fl-c docker compose --profile py-threads down
+ */
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import hdr from "hdr-histogram-js";
+import { launchFleet, removeRunContainers } from "../../../orchestrator/src/fleet/launch.js";
+import type { FleetGroup } from "../../../orchestrator/src/fleet/plan.js";
+
+const network = process.argv[2] ?? "fl-c_lab";
+const only = process.argv[3];
+const fib = (arg: number, weight = 1) => ({ text: `fib ${arg}`, kind: "fib" as const, arg, weight });
+
+const cases: Record<string, FleetGroup[]> = {
+  "k6-open": [{ name: "k6o", tool: "k6", load: { model: "open", rate: 100 }, request: [fib(15, 3), fib(20, 1)], clients: { count: 2, cpus: 0.5 } }],
+  "k6-closed": [{ name: "k6c", tool: "k6", load: { model: "closed", connections: 1, pipelining: 1 }, request: [fib(27)], clients: { count: 1, cpus: 0.5 } }],
+  autocannon: [{ name: "ac", tool: "autocannon", load: { model: "closed", connections: 4, pipelining: 1, rate: 150 }, request: [fib(18)], clients: { count: 1, cpus: 0.5 } }],
+  "tcp-open": [{ name: "tcpo", tool: "tcp", load: { model: "open", rate: 150 }, request: [fib(15, 3), fib(1, 1)], clients: { count: 2, cpus: 0.5 } }],
+  "tcp-closed": [{ name: "tcpc", tool: "tcp", load: { model: "closed", connections: 1, pipelining: 2 }, request: [fib(27)], clients: { count: 1, cpus: 0.5 } }],
+  mixed: [
+    { name: "slow", tool: "k6", load: { model: "open", rate: 20 }, request: [fib(24)], clients: { count: 1, cpus: 0.5 } },
+    { name: "probe", tool: "tcp", load: { model: "open", rate: 50 }, request: [fib(1)], clients: { count: 1, cpus: 0.5 } },
+  ],
+};
+
+const runId = `smoke${Date.now().toString(36)}`;
+process.on("SIGINT", () => void removeRunContainers(runId).then(() => process.exit(130)));
+const outRoot = mkdtempSync(path.join(tmpdir(), "fiblab-smoke-"));
+for (const [name, groups] of Object.entries(cases)) {
+  if (only && name !== only) continue;
+  const t0 = Date.now();
+  const rates: string[] = [];
+  const fleet = await launchFleet(
+    { runId, cellId: name, network, outDir: path.join(outRoot, name), groups, durationMs: 3000, warmupMs: 1000, startDelayMs: 3000, requestTimeoutMs: 5000 },
+    {
+      onProgress: (p) => rates.push(`${p.group}${p.clientIndex}:${p.phase ?? "?"}:${p.rps}`),
+      onLog: (src, line) => (src === "fleet" ? console.log(`  [${src}] ${line}`) : undefined),
+      onPhase: (phase, at) => rates.push(`<${phase}@${at - t0}>`),
+    },
+  );
+  console.log(`== ${name}: ok=${fleet.ok} in ${Date.now() - t0} ms; progress: ${rates.join(" ")}`);
+  for (const c of fleet.clients) {
+    if (!c.result) {
+      console.log(`  ${c.group}-${c.clientIndex} (${c.tool}) exit ${c.exitCode}: ${c.error}`);
+      continue;
+    }
+    const r = c.result;
+    const h = hdr.decodeFromCompressedBase64(r.histogram);
+    const ms = (p: number) => (h.getValueAtPercentile(p) / 1000).toFixed(2);
+    const secs = (r.endedAt - r.startedAt) / 1000;
+    console.log(
+      `  ${c.group}-${c.clientIndex} ${r.tool}/${r.loadModel} window ${secs}s sent ${r.requests.sent} completed ${r.requests.completed} ok ${r.requests.ok} ` +
+        `(${(r.requests.ok / secs).toFixed(1)}/s) dropped ${r.dropped} errors ${JSON.stringify(r.errors)} ` +
+        `p50 ${ms(50)} p99 ${ms(99)} max ${(h.maxValue / 1000).toFixed(2)} ms; hist ${h.totalCount}; workers ${Object.keys(r.workers).length} ` +
+        `(${Object.values(r.workers).reduce((a, b) => a + b, 0)})${c.error ? `; ERROR ${c.error}` : ""}`,
+    );
+    for (const n of r.notes) console.log(`     note: ${n}`);
+  }
+}
+console.log(`outputs in ${outRoot}; leftover containers removed: ${await removeRunContainers(runId)}`);
