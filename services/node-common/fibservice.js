@@ -15,7 +15,7 @@ function envInt(name, fallback) {
 
 export const FIB_MAX = envInt('FIB_MAX', 35);
 export const SLEEP_MAX_MS = envInt('SLEEP_MAX_MS', 10000);
-export const MAX_LINE = 64; // bytes of one TCP request line, without its newline
+export const MAX_LINE = 64; // bytes of one TCP request line (without its newline) or number
 
 /** The naive recursion on purpose: the CPU cost is the point. */
 export function fib(n) {
@@ -26,18 +26,19 @@ export function workerId() {
   return `${os.hostname()}/${process.pid}`;
 }
 
-/** Parses a decimal request number against a cap: { n } or { status, reason }. */
-export function parseNumber(text, cap) {
-  if (!/^-?[0-9]+$/.test(text)) return { status: 400, reason: 'not an integer' };
-  if (text.startsWith('-') && /[1-9]/.test(text)) return { status: 400, reason: 'negative' };
+/** Parses a request number against a cap: { n } or { status, reason } (as fiblab/core.py). */
+export function parseNumber(text, cap, capName) {
+  if (Buffer.byteLength(text) > MAX_LINE) return { status: 400, reason: 'number too long' };
+  if (/^-[0-9]+$/.test(text)) return { status: 400, reason: 'negative' };
+  if (!/^[0-9]+$/.test(text)) return { status: 400, reason: 'not an integer' };
   const n = Number(text);
-  if (n > cap) return { status: 422, reason: `over the cap ${cap}` };
+  if (n > cap) return { status: 422, reason: `above the cap (${capName}=${cap})` };
   return { n };
 }
 
 /** The reply to one TCP request line (without its newline; a trailing \r is ignored). */
 export function tcpLineReply(line) {
-  const parsed = parseNumber(line.replace(/\r$/, ''), FIB_MAX);
+  const parsed = parseNumber(line.replace(/\r$/, ''), FIB_MAX, 'FIB_MAX');
   return parsed.reason ? `error: ${parsed.reason}\n` : `${fib(parsed.n)}\n`;
 }
 
@@ -83,10 +84,11 @@ export function handleHttp(req, res) {
   const path = req.url.split('?', 1)[0];
   const match = /^\/(fib|sleep)\/([^/]*)$/.exec(path);
   if (!match && path !== '/healthz') return reply(res, 404, 'not found\n');
-  if (req.method !== 'GET') return reply(res, 405, 'method not allowed\n');
+  // HEAD is answered as GET; Node leaves the body out by itself.
+  if (req.method !== 'GET' && req.method !== 'HEAD') return reply(res, 405, 'method not allowed\n');
   if (!match) return reply(res, 200, 'ok\n');
   const [, kind, text] = match;
-  const parsed = parseNumber(text, kind === 'fib' ? FIB_MAX : SLEEP_MAX_MS);
+  const parsed = kind === 'fib' ? parseNumber(text, FIB_MAX, 'FIB_MAX') : parseNumber(text, SLEEP_MAX_MS, 'SLEEP_MAX_MS');
   if (parsed.reason) return reply(res, parsed.status, `${parsed.reason}\n`);
   if (kind === 'fib') return reply(res, 200, `${fib(parsed.n)}\n`);
   setTimeout(() => reply(res, 200, 'ok\n'), parsed.n);

@@ -1,0 +1,38 @@
+"""The service as a WSGI application, for gunicorn, uWSGI and gevent's pywsgi.
+
+`route` decides the answer; this module only speaks WSGI. A /sleep calls time.sleep, which
+blocks a thread or, where gevent has monkey-patched the process, only the current greenlet.
+"""
+import sys
+import threading
+import time
+
+from .core import OK_BODY, REASON, Compute, Sleep, fib_body, route, worker_id
+
+
+def _threaded(environ) -> bool:
+    """Do several threads of this process run the app (gthread, uWSGI threads)? Then X-Worker
+    names the thread. gevent's servers also set wsgi.multithread, but their "threads" are
+    greenlets, one per connection: naming them would give every connection a worker of its own."""
+    monkey = sys.modules.get("gevent.monkey")
+    patched = monkey is not None and monkey.is_module_patched("threading")
+    return bool(environ.get("wsgi.multithread")) and not patched
+
+
+def application(environ, start_response):
+    method = environ["REQUEST_METHOD"]
+    action = route(method, environ.get("PATH_INFO", ""))
+    if isinstance(action, Compute):
+        status, body = 200, fib_body(action.n)
+    elif isinstance(action, Sleep):
+        time.sleep(action.ms / 1000)
+        status, body = 200, OK_BODY
+    else:
+        status, body = action
+    extra = (threading.current_thread().name,) if _threaded(environ) else ()
+    start_response(f"{status} {REASON[status]}", [
+        ("Content-Type", "text/plain"),
+        ("Content-Length", str(len(body))),
+        ("X-Worker", worker_id(*extra)),
+    ])
+    return [b""] if method == "HEAD" else [body]
