@@ -1,7 +1,21 @@
 #!/usr/bin/env node
 import { Command } from "commander";
-import { loadCatalog } from "./models/catalog.js";
+import { readFile, writeFile, access } from "node:fs/promises";
+import path from "node:path";
+import { loadCatalog, repoRoot } from "./models/catalog.js";
 import { formatModelTable } from "./models/table.js";
+import { ScenarioError } from "./scenario/load.js";
+import { runScenario } from "./run/runner.js";
+import { progressDisplay } from "./run/progress.js";
+import { listRuns } from "./archive/index.js";
+import { RunSummarySchema } from "./measure/run-summary.js";
+import { renderMarkdown } from "./report/markdown.js";
+import { renderHtml } from "./report/html.js";
+import { readChartJs } from "./report/chartjs.js";
+import { compareRuns, renderComparisonMarkdown } from "./report/compare.js";
+import { sweepByLabel } from "./docker/sweep.js";
+
+const resultsDir = path.join(repoRoot, "results");
 
 const program = new Command()
   .name("lab")
@@ -15,6 +29,124 @@ program
   .action(async (opts: { json?: boolean }) => {
     const catalog = await loadCatalog();
     console.log(opts.json ? JSON.stringify(catalog, null, 2) : formatModelTable(catalog));
+  });
+
+program
+  .command("run")
+  .description("run a scenario: every cell in a recorded random order, archived under results/")
+  .argument("<scenario>", "scenario file (YAML), e.g. loadtests/scenarios/smoke.yaml")
+  .option("--seed <n>", "seed of the cell order (default: the scenario's, else random)", (v) => {
+    const n = Number(v);
+    if (!Number.isInteger(n)) throw new Error(`--seed must be an integer, not ${v}`);
+    return n;
+  })
+  .action(async (file: string, opts: { seed?: number }) => {
+    const controller = new AbortController();
+    let signals = 0;
+    const onSignal = (sig: NodeJS.Signals) => {
+      signals++;
+      if (signals === 1) {
+        process.stderr.write(`\n${sig}: stopping; removing this run's containers and networks (again to force exit)\n`);
+        controller.abort(new Error(sig));
+      } else process.exit(130);
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+    const display = progressDisplay();
+    const started = Date.now();
+    try {
+      const outcome = await runScenario(file, {
+        events: display,
+        signal: controller.signal,
+        ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+      });
+      display.stop();
+      const secs = Math.round((Date.now() - started) / 1000);
+      if (outcome.status === "complete") {
+        console.log(outcome.markdown ?? "");
+        console.log(`\nrun ${outcome.runId} complete in ${secs} s: ${path.relative(process.cwd(), outcome.dir)}`);
+        const failed = outcome.summary?.cells.filter((c) => c.status !== "ok").length ?? 0;
+        if (failed > 0) {
+          console.error(`${failed} cell(s) failed; see their summaries`);
+          process.exitCode = 2;
+        }
+      } else {
+        console.error(`run ${outcome.runId} interrupted after ${secs} s; kept as ${path.relative(process.cwd(), outcome.dir)}`);
+        process.exitCode = 130;
+      }
+    } catch (err) {
+      display.stop();
+      if (err instanceof ScenarioError) {
+        console.error(err.message);
+        process.exitCode = 1;
+        return;
+      }
+      throw err;
+    }
+  });
+
+program
+  .command("results")
+  .description("list archived runs")
+  .option("--json", "as JSON")
+  .action(async (opts: { json?: boolean }) => {
+    const runs = await listRuns(resultsDir);
+    if (opts.json) return console.log(JSON.stringify(runs, null, 2));
+    if (runs.length === 0) return console.log("no runs yet; try: npm run lab -- run loadtests/scenarios/smoke.yaml");
+    for (const r of runs) {
+      console.log([r.dir ?? r.id, r.status, r.scenario ?? "", `${r.cells ?? "?"} cells`].join("  "));
+    }
+  });
+
+async function resolveRun(ref: string): Promise<string> {
+  const candidates = [ref, path.join(resultsDir, ref)];
+  for (const c of candidates) {
+    try {
+      await access(path.join(c, "summary.json"));
+      return c;
+    } catch {
+      /* next */
+    }
+  }
+  const runs = await listRuns(resultsDir);
+  const match = runs.filter((r) => (r.dir ?? r.id).startsWith(ref) || r.id === ref);
+  if (match.length === 1 && match[0]) return path.join(resultsDir, match[0].dir ?? match[0].id);
+  throw new Error(`no complete run "${ref}" (see: lab results)`);
+}
+
+async function readSummary(dir: string) {
+  return RunSummarySchema.parse(JSON.parse(await readFile(path.join(dir, "summary.json"), "utf8")));
+}
+
+program
+  .command("report")
+  .description("print a run's Markdown summary and (re)write its HTML report")
+  .argument("<run>", "run id or folder (a unique prefix is enough)")
+  .action(async (ref: string) => {
+    const dir = await resolveRun(ref);
+    const summary = await readSummary(dir);
+    console.log(renderMarkdown(summary));
+    const html = path.join(dir, "report.html");
+    await writeFile(html, renderHtml(summary, { chartJs: await readChartJs() }));
+    console.error(`HTML report: ${path.relative(process.cwd(), html)}`);
+  });
+
+program
+  .command("compare")
+  .description("compare two runs of the same scenario, cell by cell")
+  .argument("<base>", "run id or folder")
+  .argument("<next>", "run id or folder")
+  .action(async (a: string, b: string) => {
+    const [base, next] = await Promise.all([resolveRun(a).then(readSummary), resolveRun(b).then(readSummary)]);
+    console.log(renderComparisonMarkdown(compareRuns(base, next)));
+  });
+
+program
+  .command("clean")
+  .description("remove every container and network any lab run left behind")
+  .action(async () => {
+    const r = await sweepByLabel("fiblab.run");
+    console.log(`removed ${r.containers} container(s) and ${r.networks} network(s)`);
   });
 
 await program.parseAsync();

@@ -43,6 +43,7 @@ export function overrideYaml(d: Deployment): string | undefined {
   if (d.cpuset !== undefined) lines.push(`    cpuset: ${JSON.stringify(d.cpuset)}`);
   if (labels.length) lines.push("    labels:", ...labelLines);
   if (labels.length) lines.push("  front:", "    labels:", ...labelLines);
+  if (labels.length) lines.push("networks:", "  lab:", "    labels:", ...labelLines);
   return lines.join("\n") + "\n";
 }
 

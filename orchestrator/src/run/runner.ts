@@ -10,8 +10,6 @@ import { expandScenario, type Cell } from "../scenario/expand.js";
 import type { Scenario } from "../scenario/schema.js";
 import { summariseCell, type CellSummary } from "../measure/cell-summary.js";
 import { summariseRun, type RunSummary } from "../measure/run-summary.js";
-import { ContainerSampler } from "../measure/container-sampler.js";
-import type { ContainerRole } from "../measure/container-stats.js";
 import { RunDir } from "../archive/run-dir.js";
 import { entryFor, recordRun } from "../archive/index.js";
 import { renderMarkdown } from "../report/markdown.js";
@@ -62,11 +60,6 @@ export function deploymentEnv(manifest: Manifest, scenario: Scenario, topology: 
   if (topology.memory !== undefined) env.MEMORY = topology.memory;
   for (const [k, v] of Object.entries(topology.env ?? {})) env[k] = String(v);
   return env;
-}
-
-function roleOf(labels: Record<string, string>): ContainerRole | undefined {
-  const role = labels["fiblab.role"];
-  return role === "model" || role === "front" || role === "client" ? role : undefined;
 }
 
 class Interrupted extends Error {
@@ -121,7 +114,7 @@ export async function runScenario(file: string, opts: RunOptions = {}): Promise<
         labels: { [RUN_LABEL]: run.id, "fiblab.cell": cell.id },
         ...(cell.topology.cpuset !== undefined ? { cpuset: cell.topology.cpuset } : {}),
       };
-      const summary = await runCell(cell, manifest, current, run, runLabel, events, opts.signal);
+      const summary = await runCell(cell, manifest, current, run, events, opts.signal);
       cells.push(summary);
       await run.writeJson(`cells/${cell.id}/summary.json`, summary);
       events.cellDone?.(cell, summary);
@@ -137,13 +130,14 @@ export async function runScenario(file: string, opts: RunOptions = {}): Promise<
     if (current) await down(current).catch(() => undefined);
     await sweepByLabel(runLabel);
     if (current) await sweepByLabel(projectLabel(current.project));
-    const reason = err instanceof Interrupted ? "interrupted (SIGINT/SIGTERM)" : `failed: ${(err as Error).stack ?? err}`;
+    const interrupted = err instanceof Interrupted || opts.signal?.aborted === true;
+    const reason = interrupted ? "interrupted (SIGINT/SIGTERM)" : `failed: ${(err as Error).stack ?? err}`;
     if (cells.length > 0) {
       await run.writeJson("cells.partial.json", cells).catch(() => undefined);
     }
     const dir = await run.abandon(`${reason}\n${cells.length} of ${expansion.cells.length} cells finished.`);
     await recordRun(resultsDir, entryFor(run, { scenario: scenario.name, cells: cells.length, gitCommit: environment.gitCommit, reason }));
-    if (err instanceof Interrupted) return { runId: run.id, dir, status: "incomplete" };
+    if (interrupted) return { runId: run.id, dir, status: "incomplete" };
     throw err;
   }
 
@@ -181,7 +175,6 @@ async function runCell(
   manifest: Manifest,
   d: Deployment,
   run: RunDir,
-  runLabel: string,
   events: RunEvents,
   signal: AbortSignal | undefined,
 ): Promise<CellSummary> {
@@ -207,29 +200,26 @@ async function runCell(
   checkAbort(signal);
 
   const outDir = await run.mkdir(`cells/${cell.id}/clients`);
-  await mkdir(outDir, { recursive: true });
-  const sampler = await ContainerSampler.forLabel(projectLabel(d.project), roleOf);
   const fleet = await runCellFleet({
     cell,
     runId: run.id,
     network: `${d.project}_lab`,
     outDir,
     labels: { [RUN_LABEL]: run.id, "fiblab.cell": cell.id },
-    signal,
-    onPhase: (phase, durationMs) => events.phase?.(cell, phase, { durationMs }),
+    ...(signal ? { signal } : {}),
+    onPhase: (phase, durationMs) => events.phase?.(cell, phase, durationMs !== undefined ? { durationMs } : {}),
     onRate: (rps) => events.rate?.(cell, rps),
-    onLoadStart: () => sampler.start(),
-    onLoadEnd: () => sampler.stop(),
+    onLog: (line) => events.log?.(line),
   });
   checkAbort(signal);
   events.phase?.(cell, "collect");
-  const containers = [...(fleet.containers ?? []), ...fleet.clientStats];
+  const failedClients = fleet.errors.length > 0;
   return summariseCell({
     ...base,
     results: fleet.results,
-    containers,
+    containers: fleet.containers,
     ...(fleet.windowMs !== undefined ? { containersWindowMs: fleet.windowMs } : {}),
-    ...(fleet.errors.length ? { status: fleet.results.length ? "ok" : "failed", error: fleet.errors.join("; ") } : {}),
+    ...(failedClients ? { status: "failed" as const, error: `load clients failed: ${fleet.errors.join("; ")}` } : {}),
     finishedAt: new Date().toISOString(),
     notes: fleet.notes,
   });
