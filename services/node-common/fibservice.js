@@ -60,7 +60,7 @@ export function serveTcpConnection(socket) {
     pending = pending.subarray(start);
     const nl = pending.indexOf(10);
     closing = nl > MAX_LINE || (nl === -1 && pending.length > MAX_LINE);
-    if (closing) replies.push(`error: line over ${MAX_LINE} bytes\n`);
+    if (closing) replies.push('error: line too long\n');
     // A client that pipelines without reading gets no more of our attention until it reads.
     if (replies.length && !socket.write(replies.join(''))) {
       socket.pause();
