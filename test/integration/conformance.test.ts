@@ -55,10 +55,10 @@ describe.each(models.map((m) => [m.name, m] as const))("%s conformance", (_name,
     const runs: number[] = [];
     for (let i = 0; i < 2; i++) runs.push((await httpAsk(t.lab.httpPort, "/fib/30")).ms);
     cal.t30 = Math.min(...runs);
-    if (cal.t30 < 60) {
-      // Quick (Node): the request overhead would swamp fib(30); time fib(FIB_MAX) instead.
+    if (cal.t30 < 100) {
+      // The request's own overhead is a good part of a quick fib(30): time fib(FIB_MAX) too.
       const big: number[] = [];
-      for (let i = 0; i < 2; i++) big.push((await httpAsk(t.lab.httpPort, `/fib/${FIB_MAX}`)).ms);
+      for (let i = 0; i < (cal.t30 < 20 ? 2 : 1); i++) big.push((await httpAsk(t.lab.httpPort, `/fib/${FIB_MAX}`)).ms);
       cal.t30 = Math.min(...big) / PHI ** (FIB_MAX - 30);
     }
   });
@@ -71,7 +71,7 @@ describe.each(models.map((m) => [m.name, m] as const))("%s conformance", (_name,
     // Node) k of them pipelined in one write on one TCP connection.
     let nLong = FIB_MAX;
     while (nLong > 25 && cal.est(nLong) > 1.4) nLong--;
-    const k = tr.tcp && cal.est(nLong) < 0.6 ? Math.min(100, Math.ceil(1.2 / cal.est(nLong))) : 1;
+    const k = tr.tcp && cal.est(nLong) < 0.4 ? Math.min(100, Math.ceil(1.2 / cal.est(nLong))) : 1;
     let longEnd = 0;
     const longJob = tr.tcp
       ? (async () => {
@@ -86,7 +86,7 @@ describe.each(models.map((m) => [m.name, m] as const))("%s conformance", (_name,
           longEnd = now();
           return [r.body.trim()];
         });
-    await sleep(150);
+    await sleep(50); // for the long request to reach the model
     const shortStart = now();
     const shorts = await Promise.all(
       [0, 1, 2].map(async () => {
@@ -108,7 +108,7 @@ describe.each(models.map((m) => [m.name, m] as const))("%s conformance", (_name,
       `${tr.name}: ${tr.concurrency}; long = ${k} x fib(${nLong}) (fib(30) ${cal.t30.toFixed(0)} ms), ` +
         `long finished ${remaining.toFixed(0)} ms after the short probes started; fastest short ${fastest.toFixed(0)} ms`,
     );
-    expect(remaining, "the long job must still be running when the short ones start").toBeGreaterThan(300);
+    expect(remaining, "the long job must still be running when the short ones start").toBeGreaterThan(250);
     if (tr.concurrency === "parallel" || tr.concurrency === "interleaved") {
       expect(fastest, "a short request is answered while the long one runs").toBeLessThan(0.3 * remaining);
     } else {

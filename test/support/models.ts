@@ -81,6 +81,11 @@ export function traitsOf(m: Manifest, env: Record<string, string> = {}): Traits 
   else if (forkPerConnection) connectionSlots = knob("MAX_CHILDREN") ?? 64;
   // Pre-fork workers that each serve one connection at a time (no threads, no loop, no greenlets).
   else if (/pre-?fork/.test(strategy) && !/thread|gevent|greenlet|loop|async/.test(strategy)) connectionSlots = workers;
+  // Pre-forked processes of blocking threads (uWSGI): a thread per connection, WORKERS x THREADS
+  // at once; unless idle connections wait in a poller instead of holding a thread (gthread).
+  else if (/pre-?fork/.test(strategy) && /thread/.test(strategy) && !/poller|poll\b|epoll/.test(text)) {
+    connectionSlots = workers * (knob("THREADS") ?? 1);
+  }
 
   return {
     name: m.name,
