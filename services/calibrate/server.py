@@ -7,8 +7,13 @@ order, each still SERVICE_MS after its own arrival. /sleep/{ms} waits ms; /healt
 errors answer at once.
 
 A stall, to check that the open-model clients see a stall instead of hiding it (coordinated
-omission): STALL_AT_MS after the first request (0 = never), the whole process freezes for
-STALL_MS (time.sleep on the loop), once.
+omission): STALL_AT_MS after the first service request (0 = never), the whole process freezes
+for STALL_MS (time.sleep on the loop), once. A service request is a TCP line or an HTTP request
+other than /healthz: the healthchecks of the model and of the front (one every 2 s from about
+1 s after start, for as long as the container lives) must not start the clock, or the stall
+would land at a time that depends on how long `compose up --wait` took. In a lab run the clock
+therefore starts at the orchestrator's verification (GET /fib/20 through the front), which comes
+a fixed ~4 s (the fleet's start delay) before the load clients' common start.
 
 Bodies are those of the real service (fib(n)), from a table, so verification passes.
 """
@@ -72,7 +77,6 @@ async def serve(reader, writer, replies_for):
     try:
         while not sender.done() and (data := await reader.read(65536)):
             arrival = loop.time()
-            arm_stall()
             items, close = replies_for(data)
             for delay, reply in items:
                 await replies.put((arrival + delay, reply))
@@ -93,6 +97,7 @@ def tcp_replies(lines: LineBuffer):
     def replies_for(data):
         items = []
         for line in lines.feed(data):
+            arm_stall()
             try:
                 items.append((SERVICE_S, b"%d\n" % FIB[parse_line(line)]))
             except ProtocolError as error:
@@ -109,8 +114,10 @@ def http_replies(parser: HttpParser, worker: str):
         for request in parser.feed(data):
             match route(request.method, request.target):
                 case Compute(n):
+                    arm_stall()
                     delay, status, body = SERVICE_S, 200, b"%d\n" % FIB[n]
                 case Sleep(ms):
+                    arm_stall()
                     delay, status, body = ms / 1000, 200, OK_BODY
                 case Reply(status, body):
                     delay = 0.0
@@ -141,7 +148,7 @@ async def main():
         await asyncio.start_server(serve_http if protocol == HTTP else serve_tcp, sock=listener)
         for listener, protocol in open_listeners().items()
     ]
-    stall_note = f", a {STALL_S * 1000:.0f} ms stall {STALL_AT_S * 1000:.0f} ms after the first request" if _stall_armed else ""
+    stall_note = f", a {STALL_S * 1000:.0f} ms stall {STALL_AT_S * 1000:.0f} ms after the first service request" if _stall_armed else ""
     log(f"calibrate: every reply {SERVICE_S * 1000:.0f} ms after its request{stall_note}")
     await stop.wait()
     for server in servers:
