@@ -2,7 +2,7 @@
 // on one event loop. The listening sockets belong to the primary, which (Node's default policy on
 // Linux, SCHED_RR) accepts every connection and hands it to the workers in turn.
 import cluster from 'node:cluster';
-import { startServers, stopServers, workerId } from './fibservice.js';
+import { WORKER_ID, startServers, stopServers } from './fibservice.js';
 
 const WORKERS = Math.max(1, Number.parseInt(process.env.WORKERS ?? '2', 10) || 1);
 
@@ -21,7 +21,7 @@ if (cluster.isPrimary) {
   });
   cluster.on('fork', (worker) => { worker.startedAt = Date.now(); });
   for (let i = 0; i < WORKERS; i++) fork();
-  console.log(`node-cluster primary ${workerId()}: ${WORKERS} workers, http 8000, tcp 25000`);
+  console.log(`node-cluster primary ${WORKER_ID}: ${WORKERS} workers, http 8000, tcp 25000`);
 
   for (const signal of ['SIGTERM', 'SIGINT']) {
     process.once(signal, () => {

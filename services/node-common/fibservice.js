@@ -16,15 +16,15 @@ function envInt(name, fallback) {
 export const FIB_MAX = envInt('FIB_MAX', 35);
 export const SLEEP_MAX_MS = envInt('SLEEP_MAX_MS', 10000);
 export const MAX_LINE = 64; // bytes of one TCP request line (without its newline) or number
+const CAPS = { fib: [FIB_MAX, 'FIB_MAX'], sleep: [SLEEP_MAX_MS, 'SLEEP_MAX_MS'] };
 
 /** The naive recursion on purpose: the CPU cost is the point. */
 export function fib(n) {
   return n <= 2 ? (n < 1 ? 0 : 1) : fib(n - 1) + fib(n - 2);
 }
 
-export function workerId() {
-  return `${os.hostname()}/${process.pid}`;
-}
+/** X-Worker: container hostname / pid (each cluster worker is a process of its own). */
+export const WORKER_ID = `${os.hostname()}/${process.pid}`;
 
 /** Parses a request number against a cap: { n } or { status, reason } (as fiblab/core.py). */
 export function parseNumber(text, cap, capName) {
@@ -74,7 +74,7 @@ function reply(res, status, body) {
   res.writeHead(status, {
     'Content-Type': 'text/plain',
     'Content-Length': Buffer.byteLength(body),
-    'X-Worker': workerId(),
+    'X-Worker': WORKER_ID,
   });
   res.end(body);
 }
@@ -88,13 +88,13 @@ export function handleHttp(req, res) {
   if (req.method !== 'GET' && req.method !== 'HEAD') return reply(res, 405, 'method not allowed\n');
   if (!match) return reply(res, 200, 'ok\n');
   const [, kind, text] = match;
-  const parsed = kind === 'fib' ? parseNumber(text, FIB_MAX, 'FIB_MAX') : parseNumber(text, SLEEP_MAX_MS, 'SLEEP_MAX_MS');
+  const parsed = parseNumber(text, ...CAPS[kind]);
   if (parsed.reason) return reply(res, parsed.status, `${parsed.reason}\n`);
   if (kind === 'fib') return reply(res, 200, `${fib(parsed.n)}\n`);
   setTimeout(() => reply(res, 200, 'ok\n'), parsed.n);
 }
 
-/** Starts both servers in this process; resolves to { http, tcp } once both listen. */
+/** Starts both servers in this process; resolves, once both listen, to what stopServers takes. */
 export async function startServers({ httpPort = 8000, tcpPort = 25000, host = '0.0.0.0' } = {}) {
   const httpServer = http.createServer(handleHttp);
   // Idle keep-alive connections outlive the front's (nginx keeps idle upstream connections for
