@@ -15,7 +15,8 @@ import { readChartJs } from "./report/chartjs.js";
 import { compareRuns, renderComparisonMarkdown } from "./report/compare.js";
 import { sweepByLabel } from "./docker/sweep.js";
 
-const resultsDir = path.join(repoRoot, "results");
+// FIBLAB_RESULTS moves the archive (tests use a temporary one).
+const resultsDir = process.env.FIBLAB_RESULTS ?? path.join(repoRoot, "results");
 
 const program = new Command()
   .name("lab")
@@ -56,6 +57,7 @@ program
     const started = Date.now();
     try {
       const outcome = await runScenario(file, {
+        resultsDir,
         events: display,
         signal: controller.signal,
         ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
@@ -150,3 +152,5 @@ program
   });
 
 await program.parseAsync();
+// Docker's HTTP agents and a cancelled sampler may hold the event loop open: the command is over.
+process.exit(process.exitCode ?? 0);

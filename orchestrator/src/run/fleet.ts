@@ -43,17 +43,21 @@ export async function runCellFleet(input: CellFleetInput): Promise<CellFleetOutc
   let containers: ContainerStats[] = [];
   let windowMs: number | undefined;
   const stopSampling = async () => {
-    if (!sampler) return;
+    const pending = sampling;
+    sampling = undefined;
+    await pending?.catch(() => undefined);
     const s = sampler;
     sampler = undefined;
-    await sampling;
+    if (!s) return;
     containers = await s.stop();
     windowMs = Date.now() - sampledFrom;
   };
   // Live rate: the sum over clients of their latest per-second figure.
   const latest = new Map<string, number>();
 
-  const outcome = await launchFleet(
+  let outcome: Awaited<ReturnType<typeof launchFleet>>;
+  try {
+    outcome = await launchFleet(
     {
       runId: input.runId,
       cellId: input.cell.id,
@@ -84,8 +88,10 @@ export async function runCellFleet(input: CellFleetInput): Promise<CellFleetOutc
         if (phase === "drain") void stopSampling();
       },
     },
-  );
-  await stopSampling();
+    );
+  } finally {
+    await stopSampling();
+  }
   const results = outcome.clients.flatMap((c) => (c.result ? [c.result] : []));
   const errors = outcome.clients.flatMap((c) => (c.error ? [`${c.group}[${c.clientIndex}] (${c.tool}): ${c.error}`] : []));
   return { results, containers, ...(windowMs !== undefined ? { windowMs } : {}), errors, notes: [] };
