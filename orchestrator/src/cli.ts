@@ -5,7 +5,7 @@ import path from "node:path";
 import { loadCatalog, repoRoot } from "./models/catalog.js";
 import { formatModelTable } from "./models/table.js";
 import { ScenarioError } from "./scenario/load.js";
-import { runScenario } from "./run/runner.js";
+import { planScenario, runScenario } from "./run/runner.js";
 import { progressDisplay } from "./run/progress.js";
 import { listRuns } from "./archive/index.js";
 import { RunSummarySchema } from "./measure/run-summary.js";
@@ -78,6 +78,29 @@ program
       }
     } catch (err) {
       display.stop();
+      if (err instanceof ScenarioError) {
+        console.error(err.message);
+        process.exitCode = 1;
+        return;
+      }
+      throw err;
+    }
+  });
+
+program
+  .command("plan")
+  .description("validate a scenario and print its cells in run order, without starting anything")
+  .argument("<scenario>", "scenario file (YAML)")
+  .option("--seed <n>", "seed of the cell order")
+  .action(async (file: string, opts: { seed?: string }) => {
+    try {
+      const { scenario, expansion } = await planScenario(file, opts.seed !== undefined ? Number(opts.seed) : undefined);
+      const perCell = scenario.workloads.map((w) => w.warmupMs + w.durationMs);
+      console.log(`${scenario.name}: ${expansion.cells.length} cells, seed ${expansion.seed}`);
+      for (const c of expansion.cells) console.log(`  ${c.order + 1}. ${c.id}`);
+      const loadS = expansion.cells.reduce((a, c) => a + c.workload.warmupMs + c.workload.durationMs, 0) / 1000;
+      console.log(`load time ${Math.round(loadS)} s (+ about 10 s per cell to bring up, verify and tear down); ${perCell.length} workload(s)`);
+    } catch (err) {
       if (err instanceof ScenarioError) {
         console.error(err.message);
         process.exitCode = 1;

@@ -78,15 +78,21 @@ function checkAbort(signal?: AbortSignal) {
  * container a run makes carries its run label, so an interrupted run is swept up completely and
  * its folder is renamed to say it is incomplete.
  */
-export async function runScenario(file: string, opts: RunOptions = {}): Promise<RunOutcome> {
-  const events = opts.events ?? {};
-  const resultsDir = opts.resultsDir ?? path.join(repoRoot, "results");
+/** Validate a scenario file against the catalog and expand it into cells; starts nothing. */
+export async function planScenario(file: string, seed?: number) {
   const catalog = await loadCatalog();
   const { scenario, text } = await loadScenarioFile(file, {
     knownModels: catalog.map((m) => m.name),
     modelProtocols: Object.fromEntries(catalog.map((m) => [m.name, m.protocols])),
   });
-  const expansion = expandScenario(scenario, opts.seed !== undefined ? { seed: opts.seed } : {});
+  const expansion = expandScenario(scenario, seed !== undefined ? { seed } : {});
+  return { catalog, scenario, text, expansion };
+}
+
+export async function runScenario(file: string, opts: RunOptions = {}): Promise<RunOutcome> {
+  const events = opts.events ?? {};
+  const resultsDir = opts.resultsDir ?? path.join(repoRoot, "results");
+  const { catalog, scenario, text, expansion } = await planScenario(file, opts.seed);
   const run = await RunDir.create(resultsDir, scenario.name);
   const runLabel = `${RUN_LABEL}=${run.id}`;
   events.planned?.({ runId: run.id, cells: expansion.cells, seed: expansion.seed });
