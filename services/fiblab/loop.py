@@ -163,6 +163,7 @@ def accept_forever(loop: Loop, listener, protocol: str, compute):
             conn, _ = listener.accept()
         except OSError as error:  # e.g. EMFILE, or a client gone before we got to it
             log(f"accept failed: {error!r}")
+            yield "sleep", 0.01  # leave the connection in the backlog; do not spin on it
             continue
         conn.setblocking(False)
         conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
