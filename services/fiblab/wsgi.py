@@ -3,11 +3,24 @@
 `route` decides the answer; this module only speaks WSGI. A /sleep calls time.sleep, which
 blocks a thread or, where gevent has monkey-patched the process, only the current greenlet.
 """
+import re
 import sys
 import threading
 import time
 
 from .core import OK_BODY, REASON, Compute, Sleep, fib_body, route, worker_id
+
+
+# gevent's pywsgi and uWSGI pass an absolute-form target ("GET http://host/fib/5", which a
+# server must accept) through as PATH_INFO; the path is what follows the authority.
+_ABSOLUTE = re.compile(r"https?://[^/]*", re.IGNORECASE)
+
+
+def _path(environ) -> str:
+    path = environ.get("PATH_INFO", "")
+    if absolute := _ABSOLUTE.match(path):
+        path = path[absolute.end():] or "/"
+    return path
 
 
 def _threaded(environ) -> bool:
@@ -21,7 +34,7 @@ def _threaded(environ) -> bool:
 
 def application(environ, start_response):
     method = environ["REQUEST_METHOD"]
-    action = route(method, environ.get("PATH_INFO", ""))
+    action = route(method, _path(environ))
     if isinstance(action, Compute):
         status, body = 200, fib_body(action.n)
     elif isinstance(action, Sleep):

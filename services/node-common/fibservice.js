@@ -81,7 +81,8 @@ function reply(res, status, body) {
 
 /** One HTTP request: /fib/{n}, /sleep/{ms}, /healthz. */
 export function handleHttp(req, res) {
-  const path = req.url.split('?', 1)[0];
+  // The absolute form ("GET http://host/fib/5"), which a server must accept, names the same path.
+  const path = req.url.replace(/^https?:\/\/[^/]*/i, '').split('?', 1)[0] || '/';
   const match = /^\/(fib|sleep)\/([^/]*)$/.exec(path);
   if (!match && path !== '/healthz') return reply(res, 404, 'not found\n');
   // HEAD is answered as GET; Node leaves the body out by itself.

@@ -42,3 +42,9 @@ def test_x_worker_names_the_thread_only_for_threaded_servers():
     assert headers["X-Worker"].count("/") == 1
     _, headers, _ = call("GET", "/fib/1", **{"wsgi.multithread": True})
     assert headers["X-Worker"].endswith("/" + threading.current_thread().name)
+
+
+@pytest.mark.parametrize("path_info", ["http://fiblab/fib/10", "HTTPS://fiblab:8000/fib/10"])
+def test_absolute_form_target(path_info):
+    # gevent's pywsgi and uWSGI pass the absolute form through as PATH_INFO.
+    assert call("GET", path_info)[2] == b"55\n"

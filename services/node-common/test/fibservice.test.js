@@ -39,12 +39,26 @@ test('HTTP routes', async () => {
     ['GET', '/fib/20', 200, '6765\n'], ['GET', '/sleep/10', 200, 'ok\n'], ['GET', '/healthz', 200, 'ok\n'],
     ['GET', '/fib/x', 400, 'not an integer\n'], ['GET', '/fib/99', 422, 'above the cap (FIB_MAX=35)\n'],
     ['GET', '/nope', 404, 'not found\n'], ['POST', '/fib/3', 405, 'method not allowed\n'],
+    ['GET', '/fib/10?x=1', 200, '55\n'],
   ];
   for (const [method, path, status, body] of cases) {
     const res = await fetch(httpUrl + path, { method });
     assert.deepEqual([res.status, await res.text()], [status, body], path);
     assert.match(res.headers.get('x-worker'), /^[^/]+\/\d+$/);
   }
+});
+
+test('HTTP: the absolute form names the same path', async () => {
+  const reply = await new Promise((resolve, reject) => {
+    const socket = net.connect(servers.http.address().port, '127.0.0.1', () => {
+      socket.end('GET http://fiblab/fib/10 HTTP/1.1\r\nHost: fiblab\r\nConnection: close\r\n\r\n');
+    });
+    let text = '';
+    socket.on('data', (chunk) => { text += chunk; });
+    socket.on('close', () => resolve(text));
+    socket.on('error', reject);
+  });
+  assert.match(reply, /^HTTP\/1\.1 200 OK\r\n[^]*\r\n\r\n55\n$/);
 });
 
 /** Sends `payload` on a new TCP connection and resolves to everything read until the server closes. */
