@@ -22,5 +22,18 @@ path-exclude /usr/share/man/*
 path-exclude /usr/share/info/*
 path-exclude /usr/share/locale/*
 CFG
+# As in Debian's official images: apt removes downloaded packages after every install.
+cat >"$root/etc/apt/apt.conf.d/docker-clean" <<'CFG'
+DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+Dir::Cache::pkgcache "";
+Dir::Cache::srcpkgcache "";
+CFG
+cat >"$root/etc/apt/apt.conf.d/docker-no-languages" <<'CFG'
+Acquire::Languages "none";
+CFG
+cat >"$root/etc/apt/apt.conf.d/docker-autoremove-suggests" <<'CFG'
+Apt::AutoRemove::SuggestsImportant "false";
+CFG
 tar -C "$root" -c . | docker import -c 'CMD ["bash"]' - "$BASE_IMAGE" >/dev/null
 log "imported $BASE_IMAGE ($(docker image inspect -f '{{.Size}}' "$BASE_IMAGE") bytes)"

@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 echo "== python unit tests (services/fiblab)"
 (cd services && python3 -m pytest -q -p no:cacheprovider fiblab/tests)
+echo "== node unit tests (services/node-common)"
+node --test services/node-common/test/
 echo "== type check"
 npx tsc -p tsconfig.json --noEmit
 echo "== vitest"
