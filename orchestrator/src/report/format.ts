@@ -198,7 +198,7 @@ export function methodNotes(run: RunSummary): string[] {
     "Open and closed figures answer different questions; compare rows within one table, not across load models.",
   ];
   if (run.rows.some((r) => r.tool === "autocannon")) {
-    notes.push("autocannon: closed model only; it records latency with 1 ms resolution, so its sub-millisecond percentiles are coarse.");
+    notes.push("autocannon: used as the closed-model saturation tool (its rate mode does not correct coordinated omission); its own histogram has 1 ms resolution, so fiblab times every request itself from write to reply in µs.");
   }
   if (run.rows.some((r) => r.loadNotDeliveredRepeats > 0)) {
     notes.push("⚠ load not delivered: the open-model client dropped or could not send its planned requests; those rows understate latency.");

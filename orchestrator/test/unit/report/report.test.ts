@@ -32,7 +32,7 @@ describe("renderMarkdown", () => {
   });
 
   it("warns about autocannon's resolution", () => {
-    expect(md).toMatch(/autocannon: closed model only; it records latency with 1 ms resolution/);
+    expect(md).toMatch(/autocannon: used as the closed-model saturation tool/);
   });
 
   it("has a table row per model and topology with throughput, percentiles and resources", () => {
