@@ -76,14 +76,8 @@ program
         console.error(`run ${outcome.runId} interrupted after ${secs} s; kept as ${path.relative(process.cwd(), outcome.dir)}`);
         process.exitCode = 130;
       }
-    } catch (err) {
+    } finally {
       display.stop();
-      if (err instanceof ScenarioError) {
-        console.error(err.message);
-        process.exitCode = 1;
-        return;
-      }
-      throw err;
     }
   });
 
@@ -93,21 +87,11 @@ program
   .argument("<scenario>", "scenario file (YAML)")
   .option("--seed <n>", "seed of the cell order")
   .action(async (file: string, opts: { seed?: string }) => {
-    try {
-      const { scenario, expansion } = await planScenario(file, opts.seed !== undefined ? Number(opts.seed) : undefined);
-      const perCell = scenario.workloads.map((w) => w.warmupMs + w.durationMs);
-      console.log(`${scenario.name}: ${expansion.cells.length} cells, seed ${expansion.seed}`);
-      for (const c of expansion.cells) console.log(`  ${c.order + 1}. ${c.id}`);
-      const loadS = expansion.cells.reduce((a, c) => a + c.workload.warmupMs + c.workload.durationMs, 0) / 1000;
-      console.log(`load time ${Math.round(loadS)} s (+ about 10 s per cell to bring up, verify and tear down); ${perCell.length} workload(s)`);
-    } catch (err) {
-      if (err instanceof ScenarioError) {
-        console.error(err.message);
-        process.exitCode = 1;
-        return;
-      }
-      throw err;
-    }
+    const { scenario, expansion } = await planScenario(file, opts.seed !== undefined ? Number(opts.seed) : undefined);
+    console.log(`${scenario.name}: ${expansion.cells.length} cells, seed ${expansion.seed}`);
+    for (const c of expansion.cells) console.log(`  ${c.order + 1}. ${c.id}`);
+    const loadS = expansion.cells.reduce((a, c) => a + c.workload.warmupMs + c.workload.durationMs, 0) / 1000;
+    console.log(`load time ${Math.round(loadS)} s, plus about 10 s per cell to bring up, verify and tear down`);
   });
 
 program
@@ -174,6 +158,13 @@ program
     console.log(`removed ${r.containers} container(s) and ${r.networks} network(s)`);
   });
 
-await program.parseAsync();
+try {
+  await program.parseAsync();
+} catch (err) {
+  // A bad scenario is the user's to fix: say what and where, without a stack trace.
+  if (!(err instanceof ScenarioError)) throw err;
+  console.error(err.message);
+  process.exitCode = 1;
+}
 // Docker's HTTP agents and a cancelled sampler may hold the event loop open: the command is over.
 process.exit(process.exitCode ?? 0);
