@@ -234,7 +234,11 @@ describe("calibration: a 1 s stall in the window", () => {
   ])("the closed model (%s) hides the stall at p99; only its max shows it", (group, tool) => {
     const r = row(summary, "closed", group);
     const l = r.latencyAllRepeats!;
-    expect(l.p99, figures(r)).toBeLessThan(0.2 * STALL_MS);
+    // Well under the stall and under half the open model's floor. Not "near 50 ms": the stall
+    // already holds C of the ~3.4 samples per group a p99 may ignore, so any host hiccup on the
+    // shared cores (it delays every connection's in-flight request at once) sets the p99 (seen:
+    // 53 .. 143 ms over 5 runs).
+    expect(l.p99, figures(r)).toBeLessThan(0.4 * STALL_MS);
     // The stall did happen in this cell's window: the requests in flight when it began waited it out.
     expect(l.max, figures(r)).toBeGreaterThanOrEqual(0.9 * STALL_MS);
     expect(l.p50, figures(r)).toBeLessThanOrEqual(P50_MAX);
