@@ -73,7 +73,9 @@ const tcpSpecs: TcpSpec[] = [
 // ---------------------------------------------------------------------------------------------
 // HTTP
 
-type Accept = number | "close" | "http0.9";
+/** A status; "close": closed without a reply (through the front nginx turns that into a 502);
+ * "http0.9": a bare body; "wait": no reply and still open (the request is not complete to it). */
+type Accept = number | "close" | "http0.9" | "wait";
 
 interface HttpSpec {
   name: string;
@@ -83,8 +85,9 @@ interface HttpSpec {
   accept: Accept[];
   /** The body a 200 must carry. */
   body?: string;
-  /** Append GET /fib/11 in the same write: unless the connection is closed after the first
-   * reply, the second reply must be 89 (the stream stayed in sync). */
+  /** Then, unless the connection is closed after the first reply, GET /fib/11 on the same
+   * connection must be answered 89 (the stream stayed in sync). Sent after the first reply, not
+   * pipelined: pipelining has cases of its own. */
   follow?: boolean;
   /** After the reply the server must close (HTTP/1.0). */
   closes?: boolean;
@@ -111,23 +114,27 @@ const httpSpecs: HttpSpec[] = [
   { name: "lowercase method", send: req("get /fib/5 HTTP/1.1"), accept: [400, 405, 501, "close"], follow: true },
   { name: "malformed request line", send: "GARBAGE\r\n\r\n", accept: [400, "close"] },
   // An HTTP/0.9 request: refused, closed, or answered (bare body, or a full reply as Node does).
-  { name: "missing version", send: "GET /fib/5\r\n\r\n", accept: [400, 505, "close", "http0.9", 200], body: "5\n" },
-  { name: "version HTTP/3.7", send: req("GET /fib/5 HTTP/3.7"), accept: [505, 400, "close"] },
-  { name: "HTTP/2 connection preface", send: "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", accept: [400, 505, "close"] },
+  { name: "missing version", send: "GET /fib/5\r\n\r\n", accept: [400, 404, 505, "close", "http0.9", 200], body: "5\n" },
+  // RFC 9112 2.6: a 505 is allowed, not required; answering in HTTP/1.1 is fine.
+  { name: "version HTTP/3.7", send: req("GET /fib/5 HTTP/3.7"), accept: [505, 400, "close", 200], body: "5\n" },
+  { name: "HTTP/2 connection preface", send: "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", accept: [400, 404, 405, 505, "close"] },
   // nginx drops such a line and passes the request on: 200 is its answer through the front.
   { name: "header line without a colon", send: req("GET /fib/5 HTTP/1.1", "NoColonHere\r\n"), accept: [400, "close", 200], body: "5\n" },
-  { name: "header name with a space", send: req("GET /fib/5 HTTP/1.1", "Bad Header: x\r\n"), accept: [400, "close"] },
+  // RFC 9112 5.1: whitespace between a field name and the colon MUST be rejected with a 400.
+  { name: "whitespace before a header colon", send: req("GET /fib/5 HTTP/1.1", "X-A : b\r\n"), accept: [400, "close"] },
   { name: "obsolete line folding", send: req("GET /fib/10 HTTP/1.1", "X-A: a\r\n b\r\n"), accept: [400, "close", 200], body: "55\n" },
-  { name: "oversized header (17 KiB)", send: req("GET /fib/5 HTTP/1.1", `X-Big: ${"a".repeat(17 * 1024)}\r\n`), accept: [431, 400, 413, "close"] },
+  // Size limits are the server's choice: refused, closed, or served.
+  { name: "oversized header (17 KiB)", send: req("GET /fib/5 HTTP/1.1", `X-Big: ${"a".repeat(17 * 1024)}\r\n`), accept: [431, 400, 413, "close", 200], body: "5\n" },
   {
     name: "150 header fields",
     send: req("GET /fib/10 HTTP/1.1", Array.from({ length: 150 }, (_, i) => `X-H${i}: ${i}\r\n`).join("")),
-    accept: [431, 400, 200],
+    accept: [431, 400, "close", 200],
     body: "55\n",
   },
-  { name: "huge URL (20 KiB)", send: get(`/fib/5?x=${"a".repeat(20 * 1024)}`), accept: [414, 431, 400, "close"] },
+  { name: "huge URL (20 KiB)", send: get(`/fib/5?x=${"a".repeat(20 * 1024)}`), accept: [414, 431, 400, "close", 200], body: "5\n" },
   { name: "NUL in the URL", send: req("GET /fib/5\x00 HTTP/1.1"), accept: [400, "close"] },
-  { name: "NUL in a header value", send: req("GET /fib/5 HTTP/1.1", "X-A: a\x00b\r\n"), accept: [400, "close"] },
+  // RFC 9110 5.5: reject, or replace the NUL with a space.
+  { name: "NUL in a header value", send: req("GET /fib/5 HTTP/1.1", "X-A: a\x00b\r\n"), accept: [400, "close", 200], body: "5\n" },
   { name: "non-ASCII bytes in the URL", send: Buffer.from(req("GET /fib/\xff\xfe HTTP/1.1"), "latin1"), accept: [400, 404, "close"] },
   { name: "a request split across many writes", send: chunks(get("/fib/10"), 3), gapMs: 5, accept: [200], body: "55\n", follow: true },
   { name: "GET with a Content-Length body (consumed)", send: req("GET /fib/10 HTTP/1.1", "Content-Length: 5\r\n", "hello"), accept: [200], body: "55\n", follow: true },
@@ -138,6 +145,7 @@ const httpSpecs: HttpSpec[] = [
     body: "55\n",
     follow: true,
   },
+  // RFC 9112 6.3: an invalid or conflicting Content-Length MUST be answered 400 (then close).
   { name: "invalid Content-Length", send: req("GET /fib/10 HTTP/1.1", "Content-Length: abc\r\n"), accept: [400, "close"] },
   { name: "negative Content-Length", send: req("GET /fib/10 HTTP/1.1", "Content-Length: -5\r\n"), accept: [400, "close"] },
   { name: "two different Content-Lengths", send: req("GET /fib/10 HTTP/1.1", "Content-Length: 1\r\nContent-Length: 2\r\n", "ab"), accept: [400, "close"] },
@@ -154,7 +162,9 @@ const httpSpecs: HttpSpec[] = [
   { name: "percent-encoded digits", send: get("/fib/%31%30"), accept: [200, 400, 404], body: "55\n", follow: true },
   // RFC 9112 3.2.2: a server MUST accept the absolute form.
   { name: "absolute-form target", send: req("GET http://fiblab/fib/10 HTTP/1.1"), accept: [200], body: "55\n", follow: true },
-  { name: "bare LF line ends", send: "GET /fib/10 HTTP/1.1\nHost: fiblab\n\n", accept: [200, 400, "close"], body: "55\n" },
+  // RFC 9112 2.2: a recipient MAY take a bare LF as a line end; one that does not may go on
+  // waiting for the end of the header section.
+  { name: "bare LF line ends", send: "GET /fib/10 HTTP/1.1\nHost: fiblab\n\n", accept: [200, 400, "close", "wait"], body: "55\n", waitMs: 1500 },
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -214,12 +224,10 @@ async function runTcpSpec(t: ModelUnderTest, spec: TcpSpec): Promise<string> {
 
 async function runHttpSpec(dial: Dialer, spec: HttpSpec): Promise<string> {
   const c = await dial.open();
+  const waitMs = spec.waitMs ?? 5000;
   try {
-    let parts = Array.isArray(spec.send) ? [...spec.send] : [spec.send];
-    if (spec.follow) parts = [...parts.slice(0, -1), Buffer.concat([toBuf(parts.at(-1)!), toBuf(get("/fib/11"))])];
-    await writeSlowly(c, parts, spec.gapMs ?? 0);
-    const want = spec.follow ? 2 : 1;
-    let p = await readResponses(c, want, spec.waitMs ?? 5000);
+    await writeSlowly(c, Array.isArray(spec.send) ? spec.send : [spec.send], spec.gapMs ?? 0);
+    const p = await readResponses(c, 1, waitMs);
     const first = p.responses[0];
     if (!first) {
       if (p.garbage !== undefined) {
@@ -229,13 +237,19 @@ async function runHttpSpec(dial: Dialer, spec: HttpSpec): Promise<string> {
         expect(spec.accept.includes("http0.9") && raw === "5\n" && c.closed, `not HTTP: ${JSON.stringify(raw.slice(0, 80))}`).toBe(true);
         return "HTTP/0.9 bare body + close";
       }
-      expect(c.closed, `no reply within ${spec.waitMs ?? 5000} ms and still open`).toBe(true);
+      if (!c.closed) {
+        expect(spec.accept, `no reply within ${waitMs} ms and still open`).toContain("wait");
+        return `no reply in ${waitMs} ms, still open`;
+      }
       expect(spec.accept, "closed without a reply").toContain("close");
       return `close${c.reset ? " (reset)" : ""}`;
     }
     const by = answeredBy(first, dial.name);
     const outcome = [`${first.status} ${by}`];
-    expect(spec.accept, `status ${first.status} (${by}): ${JSON.stringify(first.body.slice(0, 80))}`).toContain(first.status);
+    // Through the front, a model that closes without a reply shows as nginx's 502.
+    const upstreamClosed = dial.name === "front" && by === "front" && first.status === 502 && spec.accept.includes("close");
+    if (upstreamClosed) outcome.push("(the model closed without a reply)");
+    else expect(spec.accept, `status ${first.status} (${by}): ${JSON.stringify(first.body.slice(0, 80))}`).toContain(first.status);
     if (first.status === 200 && spec.body !== undefined) expect(first.body).toBe(spec.body);
     const announcedClose = first.headers["connection"]?.toLowerCase() === "close";
     if (spec.closes || (spec.follow && announcedClose)) {
@@ -243,13 +257,18 @@ async function runHttpSpec(dial: Dialer, spec: HttpSpec): Promise<string> {
       outcome.push("close");
     }
     if (spec.follow && !announcedClose) {
-      p = parseResponses(c.received, c.closed);
-      if (p.responses.length < 2 && c.closed) {
+      await sleep(20);
+      if (c.closed) {
         outcome.push("close");
       } else {
-        const second = p.responses[1];
-        expect(second && `${second.status} ${second.body}`, "the next request on the same connection").toBe("200 89\n");
-        outcome.push("next ok");
+        c.write(get("/fib/11"));
+        const { responses } = await readResponses(c, 2, 5000);
+        const second = responses[1];
+        if (!second && c.closed) outcome.push("close");
+        else {
+          expect(second && `${second.status} ${second.body}`, "the next request on the same connection").toBe("200 89\n");
+          outcome.push("next ok");
+        }
       }
     }
     return outcome.join(" + ");

@@ -185,7 +185,7 @@ describe.each(models.map((m) => [m.name, m] as const))("%s conformance", (_name,
     const c = await t.direct.http!.open();
     try {
       c.write(pipeline.map((p) => get(p)).join(""));
-      const { responses } = await readResponses(c, pipeline.length, 20_000);
+      const { responses } = await readResponses(c, pipeline.length, 5000);
       expect(responses.length).toBeGreaterThan(0);
       if (responses[0]!.headers["connection"]?.toLowerCase() === "close") {
         expect(manifest.front.upstreamKeepalive, "closes after each reply, so its manifest must say front.upstreamKeepalive false").toBe(false);
@@ -286,7 +286,7 @@ describe.each(models.map((m) => [m.name, m] as const))("%s conformance", (_name,
       if (ratio < sleepRatio) [sleepRatio, sleepWall, sleepCpu] = [ratio, w1 - w0, (cpu1 - cpu0) / 1e6];
     }
 
-    // The contrast: CPU-bound requests, two at a time, for about the same wall time.
+    // The contrast: CPU-bound requests, three at a time, for about the same wall time.
     let nCpu = 30;
     while (nCpu < FIB_MAX && cal.est(nCpu + 1) < 0.2) nCpu++;
     while (nCpu > 20 && cal.est(nCpu) > 0.25) nCpu--;
@@ -295,7 +295,7 @@ describe.each(models.map((m) => [m.name, m] as const))("%s conformance", (_name,
     const w2 = now();
     let next = 0;
     await Promise.all(
-      [0, 1].map(async () => {
+      [0, 1, 2].map(async () => {
         while (next++ < count) expect((await httpGet(t.lab.httpPort, `/fib/${nCpu}`)).body).toBe(`${fibRef(nCpu)}\n`);
       }),
     );
@@ -307,8 +307,10 @@ describe.each(models.map((m) => [m.name, m] as const))("%s conformance", (_name,
         `(${sleepRatio.toFixed(3)}); ${count} x /fib/${nCpu} took ${(w3 - w2).toFixed(0)} ms wall, ` +
         `${((cpu3 - cpu2) / 1e6).toFixed(0)} ms CPU (${fibRatio.toFixed(3)})`,
     );
-    expect(sleepRatio, "CPU per wall second while only sleeping").toBeLessThan(0.2);
-    expect(fibRatio, "CPU per wall second while computing fib (the measurement can tell)").toBeGreaterThan(0.5);
+    // Under CPUS=1 a CPU-bound model uses up to one CPU second per wall second (0.5 to 1.0 seen);
+    // waiting, a few hundredths (0.01 to 0.08 seen, the healthcheck's process included).
+    expect(sleepRatio, "CPU per wall second while only sleeping").toBeLessThan(0.15);
+    expect(fibRatio, "CPU per wall second while computing fib (the measurement can tell)").toBeGreaterThan(0.3);
   });
 
   // An idle connection: py-sync serves one connection at a time, so a second client waits until

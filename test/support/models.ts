@@ -40,6 +40,8 @@ export interface Traits {
    * practical limit; fork-per-connection has MAX_CHILDREN.
    */
   connectionSlots: number;
+  /** A process per connection, which comes and goes with it (py-fork). */
+  forkPerConnection: boolean;
   /** The default env the deployments in these suites use (knob overrides). */
   env: Record<string, string>;
 }
@@ -95,6 +97,7 @@ export function traitsOf(m: Manifest, env: Record<string, string> = {}): Traits 
     workers,
     concurrency,
     connectionSlots,
+    forkPerConnection,
     env,
   };
 }

@@ -76,7 +76,12 @@ export async function expectUnharmed(t: ModelUnderTest, opts: { processes?: bool
   expect(front.running && front.restartCount === 0, "front running, never restarted").toBe(true);
   if (opts.processes) {
     const now = new Set((await serverProcesses(c)).map((p) => p.pid));
-    const gone = t.start.processes.filter((p) => !now.has(p.pid));
+    // A fork-per-connection model's children come and go with connections (the front's pooled
+    // ones included): only its parent is expected to last.
+    const lasting = t.traits.forkPerConnection
+      ? [...t.start.processes].sort((a, b) => Number(a.pid) - Number(b.pid)).slice(0, 1)
+      : t.start.processes;
+    const gone = lasting.filter((p) => !now.has(p.pid));
     expect(gone, "server processes present at the start that are gone now (a worker died?)").toEqual([]);
   }
 }
