@@ -77,6 +77,8 @@ const DRAW = `
 (function () {
   var palette = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"];
   var data = JSON.parse(document.getElementById("fiblab-data").textContent);
+  // A report is read, printed and screenshotted: draw final values at once.
+  Chart.defaults.animation = false;
   data.forEach(function (s) {
     new Chart(document.getElementById(s.id + "-tp"), {
       type: "bar",
