@@ -108,7 +108,9 @@ export function mixEnv(request: RequestMix, tool: Tool): string {
 
 /** k6 open model VU pool for the whole group. */
 export function k6VuPool(rate: number, count: number, given?: { preAllocated?: number; max?: number }) {
-  const preAllocated = given?.preAllocated ?? Math.max(2 * count, Math.ceil(rate / 5));
+  // Enough VUs for half a second of latency at the full rate before k6 must start more (which
+  // it does slowly, dropping arrivals meanwhile).
+  const preAllocated = given?.preAllocated ?? Math.max(2 * count, Math.ceil(rate / 2));
   const max = Math.max(preAllocated, given?.max ?? Math.min(1000 * count, Math.max(50 * count, Math.ceil(rate * 2))));
   return { preAllocated, max };
 }
@@ -168,7 +170,7 @@ export function planFleet(spec: FleetSpec, startAt: number, uniq = ""): ClientSp
           K6_NO_USAGE_REPORT: "true",
         };
         if (g.load.model === "open") {
-          const pool = k6VuPool(g.load.rate, count, spec.k6Vus);
+          const pool = k6VuPool(g.load.rate, count, g.load.vus ?? spec.k6Vus);
           env.RATE = String(g.load.rate);
           env.PRE_ALLOCATED_VUS = String(pool.preAllocated);
           env.MAX_VUS = String(pool.max);

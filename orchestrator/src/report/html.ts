@@ -77,8 +77,6 @@ const DRAW = `
 (function () {
   var palette = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"];
   var data = JSON.parse(document.getElementById("fiblab-data").textContent);
-  // A report is read, printed and screenshotted: draw final values at once.
-  Chart.defaults.animation = false;
   data.forEach(function (s) {
     new Chart(document.getElementById(s.id + "-tp"), {
       type: "bar",
@@ -90,6 +88,8 @@ const DRAW = `
         ],
       },
       options: {
+        // A report is read, printed and screenshotted: draw the final values at once.
+        animation: false,
         maintainAspectRatio: false,
         plugins: {
           title: { display: true, text: "Throughput (" + s.loadModel + " model)" },
@@ -107,6 +107,7 @@ const DRAW = `
         }),
       },
       options: {
+        animation: false,
         maintainAspectRatio: false,
         plugins: { title: { display: true, text: "Latency percentiles, merged histograms, mean over repeats (" + s.loadModel + " model)" } },
         scales: { y: { type: "logarithmic", title: { display: true, text: "ms (log scale)" } } },

@@ -171,6 +171,11 @@ export const OpenLoadSchema = z
     rate: z
       .number({ required_error: "open model needs rate > 0 (requests per second for the whole group)" })
       .positive("open model needs rate > 0 (requests per second for the whole group)"),
+    /**
+     * k6 only: the VU pool of constant-arrival-rate for the whole group. An arrival that finds no
+     * free VU is dropped, not sent late, so the pool must cover rate x the worst latency expected.
+     */
+    vus: z.object({ preAllocated: z.number().int().min(1), max: z.number().int().min(1).optional() }).strict().optional(),
   })
   .strict();
 

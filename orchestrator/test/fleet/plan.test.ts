@@ -100,7 +100,7 @@ describe("fleet plan", () => {
   });
 
   it("sizes the k6 VU pool and the hard timeout", () => {
-    expect(k6VuPool(100, 1)).toEqual({ preAllocated: 20, max: 200 });
+    expect(k6VuPool(100, 1)).toEqual({ preAllocated: 50, max: 200 });
     expect(k6VuPool(5, 2)).toEqual({ preAllocated: 4, max: 100 });
     expect(k6VuPool(5, 1, { preAllocated: 7, max: 3 })).toEqual({ preAllocated: 7, max: 7 });
     expect(hardTimeoutMs(spec([], { startDelayMs: 1000, requestTimeoutMs: 2000, hardTimeoutMarginMs: 500 }))).toBe(1000 + 1000 + 5000 + 4000 + 500);
