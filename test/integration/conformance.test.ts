@@ -45,76 +45,92 @@ interface Calibration {
   est(n: number): number;
 }
 
+/** Timing of fib on the deployed model: fib(30) through the front (fib(FIB_MAX) when quick). */
+async function calibrate(t: ModelUnderTest, cal: Calibration): Promise<void> {
+  // Through HTTP (every model serves it); the best of two runs. Warm up first.
+  await httpGet(t.lab.httpPort, "/fib/20");
+  const runs: number[] = [];
+  for (let i = 0; i < 2; i++) runs.push((await httpAsk(t.lab.httpPort, "/fib/30")).ms);
+  cal.t30 = Math.min(...runs);
+  if (cal.t30 < 100) {
+    // The request's own overhead is a good part of a quick fib(30): time fib(FIB_MAX) too.
+    const big: number[] = [];
+    for (let i = 0; i < (cal.t30 < 20 ? 2 : 1); i++) big.push((await httpAsk(t.lab.httpPort, `/fib/${FIB_MAX}`)).ms);
+    cal.t30 = Math.min(...big) / PHI ** (FIB_MAX - 30);
+  }
+}
+
+const newCalibration = (): Calibration => {
+  const cal: Calibration = { t30: 0, est: (n) => (cal.t30 / 1000) * PHI ** (n - 30) };
+  return cal;
+};
+
+const LONG_VS_SHORT = "a long fib holds up a short request on another connection, or not, as its strategy says";
+
+/**
+ * A long job (one fib(n) of about a second, or when even fib(FIB_MAX) is quick, as in Node, k of
+ * them pipelined in one write on one TCP connection), then three short requests on connections of
+ * their own: answered while the long job runs, or only after it, as the model's strategy says.
+ * Run it first after a deploy, while the front holds no idle upstream connections yet: an idle
+ * pooled connection owned by a busy worker would otherwise decide where a probe lands.
+ */
+async function longVsShort(t: ModelUnderTest, cal: Calibration): Promise<void> {
+  const tr = t.traits;
+  let nLong = FIB_MAX;
+  while (nLong > 25 && cal.est(nLong) > 1.4) nLong--;
+  const k = tr.tcp && cal.est(nLong) < 0.4 ? Math.min(100, Math.ceil(1.2 / cal.est(nLong))) : 1;
+  let longEnd = 0;
+  const longJob = tr.tcp
+    ? (async () => {
+        const c = await t.front.tcp.open();
+        c.write(`${nLong}\n`.repeat(k));
+        await c.waitFor((b) => b.toString("latin1").split("\n").length - 1 >= k, 60_000);
+        longEnd = now();
+        c.destroy(); // py-sync serves the next connection only once this one closes
+        return c.received.toString("latin1").split("\n").slice(0, k);
+      })()
+    : httpAsk(t.lab.httpPort, `/fib/${nLong}`).then((r) => {
+        longEnd = now();
+        return [r.body.trim()];
+      });
+  await sleep(50); // for the long request to reach the model
+  const shortStart = now();
+  const shorts = await Promise.all(
+    [0, 1, 2].map(async () => {
+      if (tr.tcp) {
+        const r = await tcpAsk(t.lab.tcpPort, "1");
+        expect(r.line).toBe("1");
+        return r;
+      }
+      const r = await httpAsk(t.lab.httpPort, "/fib/1");
+      expect(r.body).toBe("1\n");
+      return r;
+    }),
+  );
+  const longReplies = await longJob;
+  expect(longReplies).toEqual(Array(k).fill(fibRef(nLong)));
+  const remaining = longEnd - shortStart;
+  const fastest = Math.min(...shorts.map((s) => s.ms));
+  const knobs = Object.entries(tr.env).map(([k, v]) => `${k}=${v}`).join(" ");
+  console.log(
+    `${tr.name}${knobs ? ` (${knobs})` : ""}: ${tr.concurrency}; long = ${k} x fib(${nLong}) (fib(30) ${cal.t30.toFixed(0)} ms), ` +
+      `long finished ${remaining.toFixed(0)} ms after the short probes started; fastest short ${fastest.toFixed(0)} ms`,
+  );
+  expect(remaining, "the long job must still be running when the short ones start").toBeGreaterThan(250);
+  if (tr.concurrency === "parallel" || tr.concurrency === "interleaved") {
+    expect(fastest, "a short request is answered while the long one runs").toBeLessThan(0.3 * remaining);
+  } else {
+    expect(fastest, "the short request waits for the long one").toBeGreaterThan(0.7 * remaining);
+  }
+}
+
 describe.each(models.map((m) => [m.name, m] as const))("%s conformance", (_name, manifest) => {
   const t: ModelUnderTest = useModel(manifest, { direct: true });
-  const cal: Calibration = { t30: 0, est: (n) => (cal.t30 / 1000) * PHI ** (n - 30) };
+  const cal = newCalibration();
 
-  beforeAll(async () => {
-    // Through HTTP (every model serves it); the best of two runs. Warm up first.
-    await httpGet(t.lab.httpPort, "/fib/20");
-    const runs: number[] = [];
-    for (let i = 0; i < 2; i++) runs.push((await httpAsk(t.lab.httpPort, "/fib/30")).ms);
-    cal.t30 = Math.min(...runs);
-    if (cal.t30 < 100) {
-      // The request's own overhead is a good part of a quick fib(30): time fib(FIB_MAX) too.
-      const big: number[] = [];
-      for (let i = 0; i < (cal.t30 < 20 ? 2 : 1); i++) big.push((await httpAsk(t.lab.httpPort, `/fib/${FIB_MAX}`)).ms);
-      cal.t30 = Math.min(...big) / PHI ** (FIB_MAX - 30);
-    }
-  });
+  beforeAll(() => calibrate(t, cal));
 
-  // First, while the front holds no idle upstream connections yet: an idle pooled connection
-  // owned by a busy worker would otherwise decide where a probe lands.
-  it("a long fib holds up a short request on another connection, or not, as its strategy says", async () => {
-    const tr = t.traits;
-    // The long job: one fib(n) of about a second, or (when even fib(FIB_MAX) is quick, as in
-    // Node) k of them pipelined in one write on one TCP connection.
-    let nLong = FIB_MAX;
-    while (nLong > 25 && cal.est(nLong) > 1.4) nLong--;
-    const k = tr.tcp && cal.est(nLong) < 0.4 ? Math.min(100, Math.ceil(1.2 / cal.est(nLong))) : 1;
-    let longEnd = 0;
-    const longJob = tr.tcp
-      ? (async () => {
-          const c = await t.front.tcp.open();
-          c.write(`${nLong}\n`.repeat(k));
-          await c.waitFor((b) => b.toString("latin1").split("\n").length - 1 >= k, 60_000);
-          longEnd = now();
-          c.destroy(); // py-sync serves the next connection only once this one closes
-          return c.received.toString("latin1").split("\n").slice(0, k);
-        })()
-      : httpAsk(t.lab.httpPort, `/fib/${nLong}`).then((r) => {
-          longEnd = now();
-          return [r.body.trim()];
-        });
-    await sleep(50); // for the long request to reach the model
-    const shortStart = now();
-    const shorts = await Promise.all(
-      [0, 1, 2].map(async () => {
-        if (tr.tcp) {
-          const r = await tcpAsk(t.lab.tcpPort, "1");
-          expect(r.line).toBe("1");
-          return r;
-        }
-        const r = await httpAsk(t.lab.httpPort, "/fib/1");
-        expect(r.body).toBe("1\n");
-        return r;
-      }),
-    );
-    const longReplies = await longJob;
-    expect(longReplies).toEqual(Array(k).fill(fibRef(nLong)));
-    const remaining = longEnd - shortStart;
-    const fastest = Math.min(...shorts.map((s) => s.ms));
-    console.log(
-      `${tr.name}: ${tr.concurrency}; long = ${k} x fib(${nLong}) (fib(30) ${cal.t30.toFixed(0)} ms), ` +
-        `long finished ${remaining.toFixed(0)} ms after the short probes started; fastest short ${fastest.toFixed(0)} ms`,
-    );
-    expect(remaining, "the long job must still be running when the short ones start").toBeGreaterThan(250);
-    if (tr.concurrency === "parallel" || tr.concurrency === "interleaved") {
-      expect(fastest, "a short request is answered while the long one runs").toBeLessThan(0.3 * remaining);
-    } else {
-      expect(fastest, "the short request waits for the long one").toBeGreaterThan(0.7 * remaining);
-    }
-  });
+  it(LONG_VS_SHORT, () => longVsShort(t, cal));
 
   it("answers fib(n) over HTTP for a table of n, as text/plain; the cap is FIB_MAX", async () => {
     for (const n of [1, 2, 3, 10, 20, 25]) {
@@ -370,4 +386,15 @@ describe.each(models.map((m) => [m.name, m] as const))("%s conformance", (_name,
   it("did not restart or lose a worker", async () => {
     await expectUnharmed(t, { processes: true });
   });
+});
+
+// A knob that moves fib off the loop (py-asyncio's POOL, off by default): with it on, the short
+// request must no longer wait.
+const pooled = models.filter((m) => m.knobs.POOL !== undefined && !m.knobs.POOL.default);
+describe.each(pooled.map((m) => [m.name, m] as const))("%s conformance with POOL=1", (_name, manifest) => {
+  const t: ModelUnderTest = useModel(manifest, { env: { POOL: "1" } });
+  const cal = newCalibration();
+  beforeAll(() => calibrate(t, cal));
+  it(LONG_VS_SHORT, () => longVsShort(t, cal));
+  it("did not restart or lose a worker", () => expectUnharmed(t, { processes: true }));
 });
