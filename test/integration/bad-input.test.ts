@@ -277,7 +277,15 @@ async function runHttpSpec(dial: Dialer, spec: HttpSpec): Promise<string> {
   }
 }
 
-const toBuf = (x: string | Buffer) => (typeof x === "string" ? Buffer.from(x, "latin1") : x);
+/** The outcome of a case; a failure is recorded too (its first line) before it propagates. */
+async function recorded(run: Promise<string>, record: (o: string) => void): Promise<string> {
+  try {
+    return await run;
+  } catch (e) {
+    record(`FAILED: ${String((e as Error).message).split("\n")[0]}`);
+    throw e;
+  }
+}
 
 describe.each(models.map((m) => [m.name, m] as const))("%s bad input", (_name, manifest) => {
   const t = useModel(manifest, { direct: true });
@@ -294,7 +302,7 @@ describe.each(models.map((m) => [m.name, m] as const))("%s bad input", (_name, m
 
   describe.runIf(t.traits.tcp)("tcp", () => {
     it.each(tcpSpecs.map((s) => [s.name, s] as const))("%s", async (name, spec) => {
-      ctx.outcomes[`tcp: ${name}`] = await runTcpSpec(t, spec);
+      ctx.outcomes[`tcp: ${name}`] = await recorded(runTcpSpec(t, spec), (o) => (ctx.outcomes[`tcp: ${name}`] = o));
       await healthy(t, name);
     });
 
@@ -376,7 +384,7 @@ describe.each(models.map((m) => [m.name, m] as const))("%s bad input", (_name, m
       const dial = () => (via === "front" ? t.front.http : t.direct.http!);
 
       it.each(httpSpecs.map((s) => [s.name, s] as const))("%s", async (name, spec) => {
-        ctx.outcomes[`http ${via}: ${name}`] = await runHttpSpec(dial(), spec);
+        ctx.outcomes[`http ${via}: ${name}`] = await recorded(runHttpSpec(dial(), spec), (o) => (ctx.outcomes[`http ${via}: ${name}`] = o));
         await healthy(t, `${via} ${name}`);
       });
 
