@@ -4,6 +4,7 @@ import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { httpGet, tcpLines } from "../support/clients.js";
 import { modelsUnderTest } from "../support/models.js";
+import type { Manifest } from "../../orchestrator/src/models/manifest.js";
 import { answeredBy, chunks, get, parseResponses, readResponses, sleep, writeSlowly, type Conn, type Dialer } from "../support/raw.js";
 import { expectUnharmed, useModel, type ModelUnderTest } from "../support/suite.js";
 
@@ -222,7 +223,10 @@ async function runTcpSpec(t: ModelUnderTest, spec: TcpSpec): Promise<string> {
   }
 }
 
-async function runHttpSpec(dial: Dialer, spec: HttpSpec): Promise<string> {
+async function runHttpSpec(dial: Dialer, given: HttpSpec, deviation?: Manifest["knownDeviations"][string]): Promise<string> {
+  // A deviation the model's manifest declares is accepted on its own port only: the front must
+  // still answer as the contract says.
+  const spec = deviation && dial.name !== "front" ? { ...given, accept: [...given.accept, ...(deviation.accept as Accept[])] } : given;
   const c = await dial.open();
   const waitMs = spec.waitMs ?? 5000;
   try {
@@ -384,7 +388,7 @@ describe.each(models.map((m) => [m.name, m] as const))("%s bad input", (_name, m
       const dial = () => (via === "front" ? t.front.http : t.direct.http!);
 
       it.each(httpSpecs.map((s) => [s.name, s] as const))("%s", async (name, spec) => {
-        ctx.outcomes[`http ${via}: ${name}`] = await recorded(runHttpSpec(dial(), spec), (o) => (ctx.outcomes[`http ${via}: ${name}`] = o));
+        ctx.outcomes[`http ${via}: ${name}`] = await recorded(runHttpSpec(dial(), spec, manifest.knownDeviations[name]), (o) => (ctx.outcomes[`http ${via}: ${name}`] = o));
         await healthy(t, `${via} ${name}`);
       });
 
@@ -398,6 +402,8 @@ describe.each(models.map((m) => [m.name, m] as const))("%s bad input", (_name, m
             // A model without keep-alive answers the first and closes (declared in its manifest).
             expect(manifest.front.upstreamKeepalive).toBe(false);
             expect(seen).toEqual(["200 5\n"]);
+          } else if (via === "direct" && manifest.knownDeviations["HTTP pipelining"]?.accept.includes("partial") && responses.length < 3) {
+            expect(seen).toEqual(["200 5\n", "400 " + responses[1]?.body, "200 8\n"].slice(0, responses.length));
           } else {
             expect(seen.slice(0, 3)).toEqual(["200 5\n", "400 " + responses[1]?.body, "200 8\n"]);
           }

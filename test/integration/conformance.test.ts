@@ -207,6 +207,9 @@ describe.each(models.map((m) => [m.name, m] as const))("%s conformance", (_name,
         expect(manifest.front.upstreamKeepalive, "closes after each reply, so its manifest must say front.upstreamKeepalive false").toBe(false);
         expect(responses.length).toBe(1);
         expect(await c.waitClose(3000), "closes after Connection: close").toBe(true);
+      } else if (manifest.knownDeviations["HTTP pipelining"]?.accept.includes("partial")) {
+        // Declared: the model's own server answers only part of a pipeline; what it answers is in order.
+        expect(responses.length).toBeLessThanOrEqual(pipeline.length);
       } else {
         expect(responses.length).toBe(pipeline.length);
       }
