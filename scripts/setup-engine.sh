@@ -18,25 +18,31 @@ fi
 
 if ! command -v dockerd >/dev/null 2>&1 || ! docker compose version >/dev/null 2>&1; then
   log "installing docker.io, docker-compose, docker-buildx from Debian 13 (trixie)"
-  . /etc/os-release
-  if [ "${VERSION_CODENAME:-}" != trixie ] && [ ! -f /etc/apt/sources.list.d/fiblab-trixie.sources ]; then
-    cat >/etc/apt/sources.list.d/fiblab-trixie.sources <<'SRC'
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # Decide by what apt can install, not by /etc/os-release (installing from trixie may have
+  # upgraded base-files, so a bookworm machine can already call itself trixie).
+  has_candidate() { [ -n "$(apt-cache policy docker-buildx 2>/dev/null | sed -n 's/ *Candidate: *//p' | grep -v '(none)')" ]; }
+  target=()
+  if ! has_candidate || [ -f /etc/apt/sources.list.d/fiblab-trixie.sources ]; then
+    if [ ! -f /etc/apt/sources.list.d/fiblab-trixie.sources ]; then
+      log "adding Debian 13 (trixie) as an apt source, pinned low"
+      cat >/etc/apt/sources.list.d/fiblab-trixie.sources <<'SRC'
 Types: deb
 URIs: http://deb.debian.org/debian
 Suites: trixie
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 SRC
-    cat >/etc/apt/preferences.d/fiblab-trixie <<'PIN'
+      cat >/etc/apt/preferences.d/fiblab-trixie <<'PIN'
 Package: *
 Pin: release n=trixie
 Pin-Priority: 100
 PIN
+      apt-get update -qq
+    fi
+    target=(-t trixie)
   fi
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  target=()
-  [ "${VERSION_CODENAME:-}" != trixie ] && target=(-t trixie)
   apt-get install -y -qq --no-install-recommends "${target[@]}" \
     docker.io docker-compose docker-buildx iptables debootstrap >/dev/null
 fi
