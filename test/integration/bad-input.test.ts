@@ -6,7 +6,7 @@ import { httpGet, tcpLines } from "../support/clients.js";
 import { modelsUnderTest } from "../support/models.js";
 import type { Manifest } from "../../orchestrator/src/models/manifest.js";
 import { answeredBy, chunks, get, parseResponses, readResponses, sleep, writeSlowly, type Conn, type Dialer } from "../support/raw.js";
-import { expectUnharmed, useModel, type ModelUnderTest } from "../support/suite.js";
+import { expectUnharmed, useModel, type ModelUnderTest, none } from "../support/suite.js";
 
 // The bad-input corpus, on every model of the catalog (MODELS=a,b narrows), on each protocol
 // its manifest lists. TCP goes through the front (its stream proxy passes bytes through
@@ -304,7 +304,7 @@ describe.each(models.map((m) => [m.name, m] as const))("%s bad input", (_name, m
     await writeFile(path.join(dir, `${manifest.name}.json`), JSON.stringify(ctx.outcomes, null, 2));
   });
 
-  describe.runIf(t.traits.tcp)("tcp", () => {
+  (t.traits.tcp ? describe : none)("tcp", () => {
     it.each(tcpSpecs.map((s) => [s.name, s] as const))("%s", async (name, spec) => {
       ctx.outcomes[`tcp: ${name}`] = await recorded(runTcpSpec(t, spec), (o) => (ctx.outcomes[`tcp: ${name}`] = o));
       await healthy(t, name);
