@@ -220,7 +220,7 @@ export function planFleet(spec: FleetSpec, startAt: number, uniq = ""): ClientSp
       };
       if (plan.load.model === "open") {
         env.RATE = String(plan.load.rate);
-        env.CONNECTIONS = String(spec.openConnections ?? 8);
+        env.CONNECTIONS = String((g.load.model === "open" ? g.load.connections : undefined) ?? spec.openConnections ?? 8);
       } else {
         env.CONNECTIONS = String(plan.load.connections);
         env.PIPELINING = String(plan.load.pipelining);

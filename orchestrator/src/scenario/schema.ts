@@ -176,6 +176,11 @@ export const OpenLoadSchema = z
      * free VU is dropped, not sent late, so the pool must cover rate x the worst latency expected.
      */
     vus: z.object({ preAllocated: z.number().int().min(1), max: z.number().int().min(1).optional() }).strict().optional(),
+    /**
+     * tcp tool only: connections per client the arrivals are spread over (default 8); replies come
+     * in order, so requests pipeline on a connection when the server is slow.
+     */
+    connections: z.number().int().min(1).optional(),
   })
   .strict();
 
@@ -267,6 +272,9 @@ function checkGroup(g: GroupView, ctx: z.RefinementCtx): void {
   }
   if (g.tool === "autocannon" && g.loadModel === "open") {
     issue(["load", "model"], "autocannon only drives the closed model (connections); use k6 or the tcp tool for an open model");
+  }
+  if (g.loadModel === "open" && g.connections !== undefined && g.tool !== undefined && g.tool !== "tcp") {
+    issue(["load", "connections"], `connections on the open model is for the tcp tool only; ${g.tool} opens what the arrival rate needs`);
   }
   if (g.loadModel === "closed") {
     if (g.rate !== undefined && g.tool !== undefined && g.tool !== "autocannon") {

@@ -99,6 +99,7 @@ describe("parseScenario: each bad field gives its path and the reason", () => {
     ["open model without a rate", (r) => (r.workloads[0].groups[0].load = { model: "open" }), `${G0}.load.rate`, /required/],
     ["open model with rate 0", (r) => (r.workloads[0].groups[0].load.rate = 0), `${G0}.load.rate`, /open model needs rate > 0/],
     ["closed rate on k6", (r) => (r.workloads[0].groups[0].load = { model: "closed", connections: 4, rate: 10 }), `${G0}.load.rate`, /only supported by autocannon, not k6/],
+    ["open-model connections on k6", (r) => (r.workloads[0].groups[0].load = { model: "open", rate: 10, connections: 2 }), `${G0}.load.connections`, /for the tcp tool only/],
     ["pipelining on k6", (r) => (r.workloads[0].groups[0].load = { model: "closed", connections: 4, pipelining: 2 }), `${G0}.load.pipelining`, /k6 cannot pipeline/],
     [
       "fewer connections than clients",
