@@ -18,13 +18,13 @@ a fixed ~4 s (the fleet's start delay) before the load clients' common start.
 Bodies are those of the real service (fib(n)), from a table, so verification passes.
 """
 import asyncio
-import signal
 import time
 
 from fiblab import config
 from fiblab.core import OK_BODY, Compute, ProtocolError, Reply, Sleep, error_line, parse_line, route, worker_id
 from fiblab.http import HttpParser, error_response, response
-from fiblab.net import HTTP, log, open_listeners
+from fiblab.aio import serve_until_signalled
+from fiblab.net import log
 from fiblab.tcp import TOO_LONG_REPLY, LineBuffer
 
 SERVICE_S = config.env_int("SERVICE_MS", 50) / 1000
@@ -140,19 +140,8 @@ async def serve_http(reader, writer):
 
 
 async def main():
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
-    servers = [
-        await asyncio.start_server(serve_http if protocol == HTTP else serve_tcp, sock=listener)
-        for listener, protocol in open_listeners().items()
-    ]
     stall_note = f", a {STALL_S * 1000:.0f} ms stall {STALL_AT_S * 1000:.0f} ms after the first service request" if _stall_armed else ""
-    log(f"calibrate: every reply {SERVICE_S * 1000:.0f} ms after its request{stall_note}")
-    await stop.wait()
-    for server in servers:
-        server.close()
+    await serve_until_signalled(serve_http, serve_tcp, f"calibrate: every reply {SERVICE_S * 1000:.0f} ms after its request{stall_note}")
 
 
 if __name__ == "__main__":

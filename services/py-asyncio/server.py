@@ -6,12 +6,11 @@ py-eventloop. With POOL=1, fib goes to a ProcessPoolExecutor(WORKERS) through ru
 the loop only waits for the answer, and fib requests use up to WORKERS cores.
 """
 import asyncio
-import signal
 
 from fiblab import config
 from fiblab.core import OK_BODY, Compute, ProtocolError, Reply, Sleep, error_line, fib, parse_line, route, worker_id
+from fiblab.aio import serve_until_signalled
 from fiblab.http import HttpParser, error_response, response
-from fiblab.net import HTTP, log, open_listeners
 from fiblab.pool import start_pool, stop_pool
 from fiblab.tcp import TOO_LONG_REPLY, LineBuffer
 
@@ -88,20 +87,8 @@ async def serve_http(reader, writer):
 
 
 async def serve():
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
-    servers = [
-        await asyncio.start_server(serve_http if protocol == HTTP else serve_tcp, sock=listener)
-        for listener, protocol in open_listeners().items()
-    ]
     where = f"fib in {config.WORKERS} processes" if pool else "fib on the loop"
-    log(f"py-asyncio: asyncio streams, {where}")
-    await stop.wait()
-    # Stop accepting; asyncio.run then cancels the connections still open.
-    for server in servers:
-        server.close()
+    await serve_until_signalled(serve_http, serve_tcp, f"py-asyncio: asyncio streams, {where}")
 
 
 def main():
