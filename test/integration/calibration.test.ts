@@ -73,6 +73,12 @@ function figures(r: RowSummary): string {
   return `${r.key} (${r.tool}, ${r.loadModel} model): ${throughput(r).toFixed(2)} req/s, sent ${r.sent}, ok ${r.ok}, dropped ${r.dropped}, errors ${r.errorsTotal}; ms min ${ms(l?.min)} p50 ${ms(l?.p50)} p90 ${ms(l?.p90)} p99 ${ms(l?.p99)} p99.9 ${ms(l?.p999)} max ${ms(l?.max)}`;
 }
 
+function expectEveryCellRan(summary: RunSummary): void {
+  expect(summary.cells.map((c) => `${c.id} ${c.status} ${c.error ?? ""}`.trim())).toEqual(
+    summary.cells.map((c) => `${c.id} ok`),
+  );
+}
+
 /** Each row says which tool and load model produced it, in the run summary and in its cell. */
 function expectLabelled(r: RowSummary, cells: CellSummary[], tool: string, loadModel: "open" | "closed"): void {
   expect(r.tool, r.key).toBe(tool);
@@ -115,11 +121,7 @@ describe("calibration: a known 50 ms service time", () => {
     ({ summary, cells } = await runAndRead("calibrate.yaml"));
   });
 
-  it("every cell ran", () => {
-    expect(summary.cells.map((c) => `${c.id} ${c.status} ${c.error ?? ""}`.trim())).toEqual(
-      summary.cells.map((c) => `${c.id} ok`),
-    );
-  });
+  it("every cell ran", () => expectEveryCellRan(summary));
 
   it.each([
     ["tcp-open", "tcp-open", "tcp"],
@@ -193,11 +195,7 @@ describe("calibration: a 1 s stall in the window", () => {
     ({ summary, cells } = await runAndRead("calibrate-stall.yaml"));
   });
 
-  it("every cell ran", () => {
-    expect(summary.cells.map((c) => `${c.id} ${c.status} ${c.error ?? ""}`.trim())).toEqual(
-      summary.cells.map((c) => `${c.id} ok`),
-    );
-  });
+  it("every cell ran", () => expectEveryCellRan(summary));
 
   it("the TCP client's open model shows the stall at p99, and delivered its whole load", () => {
     const r = row(summary, "open", "tcp-open");

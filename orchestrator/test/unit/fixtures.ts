@@ -3,7 +3,7 @@ import type { ClientResult } from "../../src/measure/client-result.js";
 import type { ContainerStats } from "../../src/measure/container-stats.js";
 import { encode, newHistogram } from "../../src/measure/histogram.js";
 import { summariseRun, type RunSummary } from "../../src/measure/run-summary.js";
-import { expandScenario } from "../../src/scenario/expand.js";
+import { expandScenario, mulberry32 } from "../../src/scenario/expand.js";
 import { validateScenario, type ScenarioContext } from "../../src/scenario/load.js";
 import type { Scenario } from "../../src/scenario/schema.js";
 
@@ -87,17 +87,8 @@ export function clientResult(over: Partial<ClientResult> & { latenciesUs?: numbe
   };
 }
 
-/** Deterministic pseudo-random numbers for sample generation. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic pseudo-random numbers for sample generation: the generator of the cell order. */
+export const rng = mulberry32;
 
 /**
  * A finished run built through the real pipeline (expand -> summariseCell -> summariseRun):
