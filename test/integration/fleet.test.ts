@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ClientResult } from "../../orchestrator/src/measure/client-result.js";
+import type { ClientResult } from "../../loadtests/contract/result.js";
 import { decode } from "../../orchestrator/src/measure/histogram.js";
 import { launchFleet, removeRunContainers, type ClientProgress, type FleetPhase } from "../../orchestrator/src/fleet/launch.js";
 import type { FleetGroup, FleetSpec } from "../../orchestrator/src/fleet/plan.js";

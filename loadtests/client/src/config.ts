@@ -1,3 +1,4 @@
+import { ARRIVALS, type Arrivals, type NodeClientEnv } from "../../contract/env.js";
 import { parseMix, type MixEntry } from "./mix.js";
 
 /**
@@ -10,6 +11,10 @@ export interface ClientConfig {
   port: number;
   model: "open" | "closed";
   rate: number | undefined;
+  /** Open model: how arrivals are spaced. */
+  arrivals: Arrivals;
+  /** Seed of the Poisson arrivals. */
+  seed: number;
   connections: number;
   pipelining: number;
   maxInflight: number;
@@ -29,11 +34,11 @@ type Env = Record<string, string | undefined>;
 
 export function parseConfig(env: Env): ClientConfig {
   const problems: string[] = [];
-  const get = (k: string) => {
+  const get = (k: keyof NodeClientEnv) => {
     const v = env[k]?.trim();
     return v === "" ? undefined : v;
   };
-  const num = (k: string, dflt: number | undefined, check: (v: number) => boolean, what: string): number => {
+  const num = (k: keyof NodeClientEnv, dflt: number | undefined, check: (v: number) => boolean, what: string): number => {
     const raw = get(k);
     if (raw === undefined) {
       if (dflt === undefined) problems.push(`${k} is required (${what})`);
@@ -57,6 +62,9 @@ export function parseConfig(env: Env): ClientConfig {
   else if (model === "open") problems.push("RATE is required for the open model (requests per second of this client)");
   if (tool === "tcp" && model === "closed" && rate !== undefined) problems.push("RATE has no meaning for the tcp closed model; use MODEL=open");
 
+  const arrivals = (get("ARRIVALS") ?? "uniform") as Arrivals;
+  if (!ARRIVALS.includes(arrivals)) problems.push(`ARRIVALS must be ${ARRIVALS.join(" or ")}, got ${JSON.stringify(arrivals)}`);
+
   let mix: MixEntry[] = [];
   try {
     mix = parseMix(get("MIX"));
@@ -75,6 +83,8 @@ export function parseConfig(env: Env): ClientConfig {
     port: num("TARGET_PORT", tool === "tcp" ? 25000 : 8080, (v) => posInt(v) && v < 65536, "a port number"),
     model: model as ClientConfig["model"],
     rate,
+    arrivals,
+    seed: num("SEED", 1, nonNegInt, "an integer >= 0"),
     connections: num("CONNECTIONS", 1, posInt, "an integer >= 1"),
     pipelining: num("PIPELINING", 1, posInt, "an integer >= 1"),
     maxInflight: num("MAX_INFLIGHT", 1000, posInt, "an integer >= 1"),

@@ -1,5 +1,6 @@
 import hdr from "hdr-histogram-js";
-import type { ClientResult } from "../../../orchestrator/src/measure/client-result.js";
+import { HISTOGRAM_SETTINGS } from "../../contract/env.js";
+import type { ClientResult } from "../../contract/result.js";
 
 /** Epoch milliseconds with sub-millisecond resolution, monotonic (never steps with the wall clock). */
 export function now(): number {
@@ -11,15 +12,9 @@ export function sleepUntil(t: number): Promise<void> {
   return ms > 0 ? new Promise((r) => setTimeout(r, ms)) : Promise.resolve();
 }
 
-/** Same settings as orchestrator/src/measure/histogram.ts, so the orchestrator can merge them. */
+/** The contract's settings, so the orchestrator can merge what every client recorded. */
 export function newHistogram() {
-  return hdr.build({
-    bitBucketSize: 32,
-    autoResize: true,
-    lowestDiscernibleValue: 1,
-    numberOfSignificantValueDigits: 3,
-    useWebAssembly: false,
-  });
+  return hdr.build(HISTOGRAM_SETTINGS);
 }
 
 export interface Window {

@@ -1,6 +1,6 @@
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import type { ClientResult } from "../../../orchestrator/src/measure/client-result.js";
+import type { ClientResult } from "../../contract/result.js";
 import type { ClientConfig } from "./config.js";
 import { now, Recorder, windowOf } from "./recorder.js";
 import { runTcp } from "./tcp.js";

@@ -2,7 +2,7 @@ import { createReadStream } from "node:fs";
 import { createGunzip } from "node:zlib";
 import { createInterface } from "node:readline";
 import hdr from "hdr-histogram-js";
-import { ClientResultSchema, type ClientResult } from "../measure/client-result.js";
+import { ClientResultSchema, type ClientResult } from "../../../loadtests/contract/result.js";
 
 /**
  * Turns the JSON output of one k6 instance running loadtests/k6/fib.js into a ClientResult.

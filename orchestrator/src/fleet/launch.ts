@@ -4,7 +4,7 @@ import path from "node:path";
 import { PassThrough } from "node:stream";
 import { createInterface } from "node:readline";
 import Docker from "dockerode";
-import { ClientResultSchema, type ClientResult } from "../measure/client-result.js";
+import { ClientResultSchema, type ClientResult } from "../../../loadtests/contract/result.js";
 import type { Tool } from "../scenario/schema.js";
 import { parseK6Output } from "./k6-result.js";
 import {

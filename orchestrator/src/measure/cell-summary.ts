@@ -9,7 +9,7 @@ import {
   TopologyRecordSchema,
   type Group,
 } from "../scenario/schema.js";
-import type { ClientResult } from "./client-result.js";
+import type { ClientResult } from "../../../loadtests/contract/result.js";
 import { ContainerStatsSchema, roleUsage, RoleUsageSchema, type ContainerStats } from "./container-stats.js";
 import { encode, LatencySummarySchema, merge, summarise } from "./histogram.js";
 import { populationCv } from "./stats.js";

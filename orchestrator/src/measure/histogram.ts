@@ -1,5 +1,6 @@
 import { build, decodeFromCompressedBase64, encodeIntoCompressedBase64, type Histogram } from "hdr-histogram-js";
 import { z } from "zod";
+import { HISTOGRAM_SETTINGS } from "../../../loadtests/contract/env.js";
 
 /**
  * Latency histograms: recorded in microseconds by the clients, merged here, reported in
@@ -8,16 +9,8 @@ import { z } from "zod";
  */
 export type { Histogram };
 
-const SIGNIFICANT_DIGITS = 3;
-
 export function newHistogram(): Histogram {
-  return build({
-    bitBucketSize: 32,
-    autoResize: true,
-    lowestDiscernibleValue: 1,
-    numberOfSignificantValueDigits: SIGNIFICANT_DIGITS,
-    useWebAssembly: false,
-  });
+  return build(HISTOGRAM_SETTINGS);
 }
 
 export function encode(h: Histogram): string {

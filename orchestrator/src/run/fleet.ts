@@ -1,5 +1,5 @@
 import { launchFleet, removeRunContainers } from "../fleet/launch.js";
-import type { ClientResult } from "../measure/client-result.js";
+import type { ClientResult } from "../../../loadtests/contract/result.js";
 import { ContainerSampler } from "../measure/container-sampler.js";
 import type { ContainerRole, ContainerStats } from "../measure/container-stats.js";
 import type { Cell } from "../scenario/expand.js";

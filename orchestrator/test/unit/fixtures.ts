@@ -1,5 +1,5 @@
 import { summariseCell } from "../../src/measure/cell-summary.js";
-import type { ClientResult } from "../../src/measure/client-result.js";
+import type { ClientResult } from "../../../loadtests/contract/result.js";
 import type { ContainerStats } from "../../src/measure/container-stats.js";
 import { encode, newHistogram } from "../../src/measure/histogram.js";
 import { summariseRun, type RunSummary } from "../../src/measure/run-summary.js";
