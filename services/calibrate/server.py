@@ -21,15 +21,14 @@ import asyncio
 import time
 
 from fiblab import config
-from fiblab.core import OK_BODY, Compute, ProtocolError, Reply, Sleep, error_line, parse_line, route, worker_id
-from fiblab.http import HttpParser, error_response, response
-from fiblab.aio import serve_until_signalled
-from fiblab.net import log
-from fiblab.tcp import TOO_LONG_REPLY, LineBuffer
+from fiblab.aio import close_after_error, serve_until_signalled
+from fiblab.core import Compute, Sleep
+from fiblab.net import HTTP, TCP, log
+from fiblab.session import HttpSession, TcpSession
 
-SERVICE_S = config.env_int("SERVICE_MS", 50) / 1000
-STALL_AT_S = config.env_int("STALL_AT_MS", 0) / 1000
-STALL_S = config.env_int("STALL_MS", 0) / 1000
+SERVICE_S = config.knob_int("SERVICE_MS") / 1000
+STALL_AT_S = config.knob_int("STALL_AT_MS") / 1000
+STALL_S = config.knob_int("STALL_MS") / 1000
 
 
 def _fib_table(size: int) -> list:
@@ -56,35 +55,54 @@ def stall() -> None:
     log("stall over")
 
 
+def due(step, protocol: str) -> tuple:
+    """(seconds after its request's arrival, bytes) for one step; a service request starts the
+    stall clock."""
+    match step.action:
+        case Compute(n):
+            arm_stall()
+            return SERVICE_S, step.reply(FIB[n])
+        case Sleep(ms):
+            arm_stall()
+            return ms / 1000, step.reply(None)
+    if protocol == TCP:  # every TCP line is a service request, a malformed one too
+        arm_stall()
+        return SERVICE_S, step.reply(None)
+    return 0.0, step.reply(None)
+
+
 async def send_in_order(writer, replies: asyncio.Queue) -> None:
     """Write each (due time, bytes) at its due time, in arrival order; None ends."""
     loop = asyncio.get_running_loop()
     while (item := await replies.get()) is not None:
-        due, data = item
-        await asyncio.sleep(max(0.0, due - loop.time()))
+        due_at, data = item
+        await asyncio.sleep(max(0.0, due_at - loop.time()))
         writer.write(data)
         await writer.drain()
 
 
-async def serve(reader, writer, replies_for):
-    """Read requests, queue their replies with due times; a second task writes them.
-    replies_for(data) -> ([(delay, bytes)], close?)"""
+async def converse(reader, writer, session, protocol: str):
+    """Read requests, queue their replies with due times; a second task writes them. An error
+    reply (session.farewell) is due at once."""
     loop = asyncio.get_running_loop()
     # Bounded, so a client that pipelines without reading is paused instead of buffered.
     replies = asyncio.Queue(maxsize=1024)
     sender = asyncio.create_task(send_in_order(writer, replies))
-    close = False
     try:
         while not sender.done() and (data := await reader.read(65536)):
             arrival = loop.time()
-            items, close = replies_for(data)
-            for delay, reply in items:
+            for step in session.feed(data):
+                delay, reply = due(step, protocol)
                 await replies.put((arrival + delay, reply))
-            if close:
+            if session.farewell:
+                await replies.put((arrival, session.farewell))
+            if session.over:
                 break
         await replies.put(None)
         await sender
-        if close:
+        if session.farewell:
+            await close_after_error(reader, writer)
+        elif session.over:
             writer.write_eof()
     except ConnectionError:
         pass
@@ -93,50 +111,12 @@ async def serve(reader, writer, replies_for):
         writer.close()
 
 
-def tcp_replies(lines: LineBuffer):
-    def replies_for(data):
-        items = []
-        for line in lines.feed(data):
-            arm_stall()
-            try:
-                items.append((SERVICE_S, b"%d\n" % FIB[parse_line(line)]))
-            except ProtocolError as error:
-                items.append((SERVICE_S, error_line(error)))
-        if lines.error:
-            items.append((0.0, TOO_LONG_REPLY))
-        return items, bool(lines.error)
-    return replies_for
-
-
-def http_replies(parser: HttpParser, worker: str):
-    def replies_for(data):
-        items = []
-        for request in parser.feed(data):
-            match route(request.method, request.target):
-                case Compute(n):
-                    arm_stall()
-                    delay, status, body = SERVICE_S, 200, b"%d\n" % FIB[n]
-                case Sleep(ms):
-                    arm_stall()
-                    delay, status, body = ms / 1000, 200, OK_BODY
-                case Reply(status, body):
-                    delay = 0.0
-            head = request.method == "HEAD"
-            items.append((delay, response(status, body, request.keep_alive, worker, head)))
-            if not request.keep_alive:
-                return items, True
-        if parser.error:
-            items.append((0.0, error_response(parser.error, worker)))
-        return items, bool(parser.error)
-    return replies_for
-
-
 async def serve_tcp(reader, writer):
-    await serve(reader, writer, tcp_replies(LineBuffer()))
+    await converse(reader, writer, TcpSession(), TCP)
 
 
 async def serve_http(reader, writer):
-    await serve(reader, writer, http_replies(HttpParser(), worker_id()))
+    await converse(reader, writer, HttpSession(), HTTP)
 
 
 async def main():

@@ -1,9 +1,16 @@
-"""Knobs, read once from the environment at import.
+"""Knobs: environment variables, read at start-up.
+
+A model's knobs have their defaults in its manifest, model.json (the one place they are
+written; the orchestrator and docker-compose.yml follow it). The image copies the manifest beside
+this package, as /app/model.json; a server run by hand finds the one beside its script.
 
 A malformed knob fails loudly at start-up: a lab run with a silently ignored setting would
 measure something other than what its scenario says.
 """
+import functools
+import json
 import os
+import sys
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -30,10 +37,37 @@ def env_bool(name: str, default: bool) -> bool:
     raise ValueError(f"{name} must be a boolean (1/0, true/false), got {raw!r}")
 
 
+@functools.cache
+def manifest_knobs() -> dict:
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    script = os.path.dirname(os.path.abspath(sys.argv[0])) if sys.argv and sys.argv[0] else here
+    for folder in (here, script):
+        path = os.path.join(folder, "model.json")
+        if os.path.exists(path):
+            with open(path, encoding="utf-8") as file:
+                return json.load(file).get("knobs", {})
+    raise FileNotFoundError(f"no model.json in {here} or {script}: the knobs' defaults live there")
+
+
+def default(name: str):
+    knobs = manifest_knobs()
+    if name not in knobs:
+        raise KeyError(f"model.json lists no knob {name}")
+    return knobs[name]["default"]
+
+
+def knob_int(name: str) -> int:
+    """A knob of this model: the environment's value, else its manifest's default."""
+    return env_int(name, int(default(name)))
+
+
+def knob_bool(name: str) -> bool:
+    return env_bool(name, bool(default(name)))
+
+
+# Contract-wide limits, the same for every model (shared/DESIGN.md), so in no manifest.
 FIB_MAX = env_int("FIB_MAX", 35)
 SLEEP_MAX_MS = env_int("SLEEP_MAX_MS", 10000)
-WORKERS = env_int("WORKERS", 2)
-THREADS = env_int("THREADS", 4)
 # Seconds a keep-alive connection may stay silent before a blocking model closes it, so an
 # idle client cannot pin a worker that serves one connection at a time.
 IDLE_TIMEOUT_S = env_int("IDLE_TIMEOUT_S", 5)

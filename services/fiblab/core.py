@@ -141,12 +141,3 @@ def parse_line(line: bytes) -> int:
 
 def error_line(error: ProtocolError) -> bytes:
     return b"error: " + error.reason.encode() + b"\n"
-
-
-def tcp_line_reply(line: bytes, compute=fib) -> bytes:
-    """The reply to one TCP request line, given without its newline."""
-    try:
-        n = parse_line(line)
-    except ProtocolError as error:
-        return error_line(error)
-    return b"%d\n" % compute(n)

@@ -1,5 +1,4 @@
-"""HTTP/1.1 for the hand-written models: a request parser without I/O, a response builder and a
-blocking connection loop.
+"""HTTP/1.1 for the hand-written models, without I/O: a request parser and a response builder.
 
 What the parser covers, and the calls it makes:
 - Requests split across any number of writes, and pipelined requests, in order.
@@ -14,12 +13,9 @@ What the parser covers, and the calls it makes:
   required. Replies carry no Date header (the front adds its own).
 """
 import re
-import time
 from typing import NamedTuple
 
-from . import config
-from .core import OK_BODY, REASON, Compute, Reply, Sleep, fib, route, worker_id
-from .net import linger_close
+from .core import REASON
 
 MAX_REQUEST_LINE = 8 * 1024
 MAX_HEADER_BYTES = 16 * 1024
@@ -198,42 +194,3 @@ def response(status: int, body: bytes, keep_alive: bool, worker: str, head: bool
 
 def error_response(error: HttpError, worker: str) -> bytes:
     return response(error.status, error.reason.encode() + b"\n", False, worker)
-
-
-def answer(request: Request, compute=fib, sleep=time.sleep) -> tuple:
-    """(status, body) for one request, computed or waited for right here (blocking)."""
-    match route(request.method, request.target):
-        case Compute(n):
-            return 200, b"%d\n" % compute(n)
-        case Sleep(ms):
-            sleep(ms / 1000)
-            return 200, OK_BODY
-        case Reply(status, body):
-            return status, body
-
-
-def serve_http_connection(sock, compute=fib, worker: str = None, idle_timeout: float = None) -> None:
-    """Serve one connection until either side closes it (blocking). compute(n) -> int.
-
-    A connection silent for idle_timeout seconds (IDLE_TIMEOUT_S) is closed, so an idle client
-    cannot pin a worker that serves one connection at a time.
-    """
-    worker = worker or worker_id()
-    idle_timeout = config.IDLE_TIMEOUT_S if idle_timeout is None else idle_timeout
-    sock.settimeout(idle_timeout or None)
-    parser = HttpParser()
-    with sock:
-        try:
-            while data := sock.recv(65536):
-                for request in parser.feed(data):
-                    status, body = answer(request, compute)
-                    head = request.method == "HEAD"
-                    sock.sendall(response(status, body, request.keep_alive, worker, head))
-                    if not request.keep_alive:
-                        return
-                if parser.error:
-                    sock.sendall(error_response(parser.error, worker))
-                    linger_close(sock)
-                    return
-        except OSError:
-            return

@@ -22,10 +22,9 @@ import time
 import traceback
 from collections import deque
 
-from .core import OK_BODY, Compute, ProtocolError, Reply, Sleep, error_line, parse_line, route, worker_id
-from .http import HttpParser, error_response, response
-from .net import HTTP, log
-from .tcp import TOO_LONG_REPLY, LineBuffer
+from .core import Compute, Sleep
+from .net import log
+from .session import session_for
 
 
 class Loop:
@@ -117,46 +116,30 @@ def close_after_error(sock) -> None:
     sock.close()
 
 
-def tcp_connection(conn, compute):
-    lines = LineBuffer()
-    with conn:
-        while data := (yield from recv(conn)):
-            for line in lines.feed(data):
-                try:
-                    reply = b"%d\n" % (yield from compute(parse_line(line)))
-                except ProtocolError as error:
-                    reply = error_line(error)
-                yield from sendall(conn, reply)
-            if lines.error:
-                yield from sendall(conn, TOO_LONG_REPLY)
-                return close_after_error(conn)
+def perform(action, compute):
+    """A step's action as a task: compute(n) is a generator function too."""
+    match action:
+        case Compute(n):
+            return (yield from compute(n))
+        case Sleep(ms):
+            yield "sleep", ms / 1000
 
 
-def http_connection(conn, compute):
-    worker = worker_id()
-    parser = HttpParser()
+def converse(conn, session, compute):
+    """Serve one connection until either side ends it."""
     with conn:
         while data := (yield from recv(conn)):
-            for request in parser.feed(data):
-                match route(request.method, request.target):
-                    case Compute(n):
-                        status, body = 200, b"%d\n" % (yield from compute(n))
-                    case Sleep(ms):
-                        yield "sleep", ms / 1000
-                        status, body = 200, OK_BODY
-                    case Reply(status, body):
-                        pass
-                head = request.method == "HEAD"
-                yield from sendall(conn, response(status, body, request.keep_alive, worker, head))
-                if not request.keep_alive:
-                    return
-            if parser.error:
-                yield from sendall(conn, error_response(parser.error, worker))
+            for step in session.feed(data):
+                result = yield from perform(step.action, compute)
+                yield from sendall(conn, step.reply(result))
+            if session.farewell:
+                yield from sendall(conn, session.farewell)
                 return close_after_error(conn)
+            if session.over:
+                return
 
 
 def accept_forever(loop: Loop, listener, protocol: str, compute):
-    connection = http_connection if protocol == HTTP else tcp_connection
     while True:
         yield "recv", listener
         try:
@@ -167,4 +150,4 @@ def accept_forever(loop: Loop, listener, protocol: str, compute):
             continue
         conn.setblocking(False)
         conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        loop.spawn(connection(conn, compute))
+        loop.spawn(converse(conn, session_for(protocol), compute))

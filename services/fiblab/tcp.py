@@ -1,12 +1,9 @@
-"""The TCP protocol: newline framing without I/O (LineBuffer), and a blocking connection loop.
+"""The TCP protocol's framing, without I/O: newline-separated lines (LineBuffer).
 
 One request per line: an ASCII decimal n, then "\\n" (a trailing "\\r" is ignored). Replies go
 out in request order. A line over 64 bytes cannot be answered sensibly, so it gets
 TOO_LONG_REPLY and the connection is closed.
 """
-from .core import fib, tcp_line_reply
-from .net import linger_close
-
 MAX_LINE = 64  # bytes of one request line, without its "\n"
 TOO_LONG_REPLY = b"error: line too long\n"
 
@@ -45,22 +42,3 @@ class LineBuffer:
             self.error = LineTooLong(f"line over {self.limit} bytes")
             self._pending.clear()
         return lines
-
-
-def serve_tcp_connection(sock, compute=fib) -> None:
-    """Serve one connection until the client closes it (blocking). compute(n) -> int."""
-    lines = LineBuffer()
-    with sock:
-        try:
-            while data := sock.recv(65536):
-                # One send per reply, as soon as it is known: batching a pipeline's replies
-                # would delay the early ones behind the late ones.
-                for line in lines.feed(data):
-                    sock.sendall(tcp_line_reply(line, compute))
-                if lines.error:
-                    sock.sendall(TOO_LONG_REPLY)
-                    linger_close(sock)
-                    return
-        except OSError:
-            # Reset by the peer, or a timeout the caller set: either way this connection is over.
-            return

@@ -2,9 +2,9 @@
 // on one event loop. The listening sockets belong to the primary, which (Node's default policy on
 // Linux, SCHED_RR) accepts every connection and hands it to the workers in turn.
 import cluster from 'node:cluster';
-import { WORKER_ID, startServers, stopServers } from './fibservice.js';
+import { WORKER_ID, knob, startServers, stopServers } from './fibservice.js';
 
-const WORKERS = Math.max(1, Number.parseInt(process.env.WORKERS ?? '2', 10) || 1);
+const WORKERS = Math.max(1, Number.parseInt(knob('WORKERS'), 10) || 1);
 
 if (cluster.isPrimary) {
   let stopping = false;

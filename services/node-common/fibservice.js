@@ -3,6 +3,7 @@
 // every other connection of this process: that blocking is what the node models show.
 import http from 'node:http';
 import net from 'node:net';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 
 function envInt(name, fallback) {
@@ -13,6 +14,19 @@ function envInt(name, fallback) {
   return value;
 }
 
+/**
+ * A knob of this model: the environment's value, else the default in its manifest, model.json
+ * (copied beside this file, in /app), the one place knob defaults are written.
+ */
+export function knob(name) {
+  const raw = process.env[name];
+  if (raw !== undefined && raw.trim() !== '') return raw;
+  const { knobs = {} } = JSON.parse(readFileSync(new URL('./model.json', import.meta.url), 'utf8'));
+  if (!(name in knobs)) throw new Error(`model.json lists no knob ${name}`);
+  return String(knobs[name].default);
+}
+
+// Contract-wide limits, the same for every model (shared/DESIGN.md), so in no manifest.
 export const FIB_MAX = envInt('FIB_MAX', 35);
 export const SLEEP_MAX_MS = envInt('SLEEP_MAX_MS', 10000);
 export const MAX_LINE = 64; // bytes of one TCP request line (without its newline) or number

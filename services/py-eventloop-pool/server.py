@@ -47,7 +47,8 @@ class PoolLoop(Loop):
 def main():
     exit_on_signals()
     # The pool first, so its processes do not inherit the listening sockets.
-    pool = start_pool(config.WORKERS)
+    workers = config.knob_int("WORKERS")
+    pool = start_pool(workers)
     listeners = open_listeners()
 
     def compute(n: int):
@@ -58,7 +59,7 @@ def main():
     for listener, protocol in listeners.items():
         listener.setblocking(False)
         loop.spawn(accept_forever(loop, listener, protocol, compute))
-    log(f"py-eventloop-pool: generator tasks on one selector loop, fib in {config.WORKERS} processes")
+    log(f"py-eventloop-pool: generator tasks on one selector loop, fib in {workers} processes")
     try:
         loop.run()
     finally:

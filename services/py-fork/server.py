@@ -17,7 +17,7 @@ from fiblab import config
 from fiblab.blocking import serve_connection
 from fiblab.net import accept, child_exit_status, exit_on_signals, log, open_listeners, reset_signals_in_child
 
-MAX_CHILDREN = config.env_int("MAX_CHILDREN", 64)
+MAX_CHILDREN = config.knob_int("MAX_CHILDREN")
 
 
 def fork_child(conn, protocol, inherited) -> int:

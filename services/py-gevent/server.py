@@ -19,14 +19,14 @@ from gevent.pywsgi import WSGIServer  # noqa: E402
 from gevent.server import StreamServer  # noqa: E402
 
 from fiblab import config  # noqa: E402
-from fiblab.net import BACKLOG, log  # noqa: E402
-from fiblab.tcp import serve_tcp_connection  # noqa: E402
+from fiblab.blocking import serve_connection  # noqa: E402
+from fiblab.net import BACKLOG, TCP, log  # noqa: E402
 from fiblab.wsgi import application  # noqa: E402
 
 
 def handle_tcp(sock, address):
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    serve_tcp_connection(sock)
+    serve_connection(sock, TCP)
 
 
 def main():

@@ -26,7 +26,7 @@ from fiblab import config
 from fiblab.blocking import accept_forever, serve_connection
 from fiblab.net import child_exit_status, log, open_listeners, reset_signals_in_child
 
-REUSEPORT = config.env_bool("REUSEPORT", False)
+REUSEPORT = config.knob_bool("REUSEPORT")
 STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
 MASTER_SIGNALS = {signal.SIGCHLD, signal.SIGTTIN, signal.SIGTTOU} | STOP_SIGNALS
 STOP_GRACE_S = 3.0  # compose allows 5 s between SIGTERM and SIGKILL
@@ -154,7 +154,7 @@ def main():
     # sigwaitinfo picks them up one at a time, so no handler ever interrupts the master's own
     # bookkeeping. Workers unblock them first thing (reset_signals_in_child).
     signal.pthread_sigmask(signal.SIG_BLOCK, MASTER_SIGNALS)
-    Master(config.WORKERS).run()
+    Master(config.knob_int("WORKERS")).run()
 
 
 if __name__ == "__main__":

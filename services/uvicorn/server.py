@@ -2,7 +2,7 @@
 that many server processes sharing the listening socket and replaces any that die."""
 import uvicorn
 
-from fiblab.config import WORKERS
+from fiblab.config import knob_int
 
 # The guard matters: uvicorn spawns its workers, and spawning re-imports this module.
 if __name__ == "__main__":
@@ -11,7 +11,7 @@ if __name__ == "__main__":
         host="0.0.0.0",
         port=8000,
         backlog=4096,
-        workers=WORKERS,
+        workers=knob_int("WORKERS"),
         loop="uvloop",
         http="httptools",
         lifespan="off",

@@ -1,7 +1,7 @@
 import pytest
 
 from fiblab import core
-from fiblab.core import Compute, ProtocolError, Reply, Sleep, fib, parse_ms, parse_n, route, tcp_line_reply
+from fiblab.core import Compute, ProtocolError, Reply, Sleep, fib, parse_ms, parse_n, route
 
 
 def test_fib_values():
@@ -73,24 +73,6 @@ def test_route(method, path, expected):
 def test_every_status_route_gives_has_a_reason_phrase():
     for method, path in [("GET", "/fib/x"), ("GET", "/fib/99"), ("GET", "/nope"), ("GET", "/healthz"), ("PUT", "/fib/1")]:
         assert route(method, path).status in core.REASON
-
-
-@pytest.mark.parametrize("line, reply", [
-    (b"20", b"6765\n"),
-    (b"20\r", b"6765\n"),
-    (b"0", b"0\n"),
-    (b"", b"error: not an integer\n"),
-    (b"abc", b"error: not an integer\n"),
-    (b"-4", b"error: negative\n"),
-    (b"36", b"error: above the cap (FIB_MAX=35)\n"),
-    (b"20\r\r", b"error: not an integer\n"),
-])
-def test_tcp_line_reply(line, reply):
-    assert tcp_line_reply(line) == reply
-
-
-def test_tcp_line_reply_uses_compute():
-    assert tcp_line_reply(b"5", compute=lambda n: n * 100) == b"500\n"
 
 
 def test_worker_id(monkeypatch):

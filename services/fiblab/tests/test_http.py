@@ -1,10 +1,6 @@
-import socket
-import threading
-
 import pytest
 
-from fiblab.http import (MAX_HEADERS, HttpError, HttpParser, Request, answer, error_response,
-                         response, serve_http_connection)
+from fiblab.http import MAX_HEADERS, HttpError, HttpParser, Request, error_response, response
 
 GET = b"GET /fib/10 HTTP/1.1\r\nHost: lab\r\n\r\n"
 
@@ -134,41 +130,3 @@ def test_response():
     error = error_response(HttpError(431, "too big"), "w")
     assert error.startswith(b"HTTP/1.1 431 Request Header Fields Too Large\r\n")
     assert error.endswith(b"Connection: close\r\nX-Worker: w\r\n\r\ntoo big\n")
-
-
-def test_answer():
-    assert answer(Request("GET", "/fib/10", "HTTP/1.1", [], True)) == (200, b"55\n")
-    assert answer(Request("GET", "/fib/10", "HTTP/1.1", [], True), compute=lambda n: 1) == (200, b"1\n")
-    slept = []
-    assert answer(Request("GET", "/sleep/250", "HTTP/1.1", [], True), sleep=slept.append) == (200, b"ok\n")
-    assert slept == [0.25]
-    assert answer(Request("PUT", "/fib/1", "HTTP/1.1", [], True))[0] == 405
-
-
-def _exchange(data, idle_timeout=5):
-    server, client = socket.socketpair()
-    thread = threading.Thread(target=serve_http_connection, args=(server,),
-                              kwargs={"worker": "w", "idle_timeout": idle_timeout})
-    thread.start()
-    client.sendall(data)
-    out = b""
-    while chunk := client.recv(65536):
-        out += chunk
-    thread.join(5)
-    assert not thread.is_alive()
-    return out
-
-
-def test_serve_pipelined_then_close():
-    out = _exchange(GET + b"GET /fib/20 HTTP/1.1\r\nConnection: close\r\n\r\n" + GET)
-    assert out.count(b"HTTP/1.1 200 OK") == 2
-    assert out.endswith(b"Connection: close\r\nX-Worker: w\r\n\r\n6765\n")
-
-
-def test_serve_error_closes():
-    out = _exchange(GET + b"BAD\r\n\r\n")
-    assert out.count(b"HTTP/1.1 ") == 2 and b"HTTP/1.1 400 Bad Request" in out
-
-
-def test_serve_idle_timeout_closes():
-    assert _exchange(GET, idle_timeout=0.2).endswith(b"55\n")

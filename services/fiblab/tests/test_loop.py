@@ -2,7 +2,8 @@ import socket
 import time
 
 from fiblab.core import fib
-from fiblab.loop import Loop, http_connection, tcp_connection
+from fiblab.loop import Loop, converse
+from fiblab.session import HttpSession, TcpSession
 
 
 def compute_here(n):
@@ -51,7 +52,7 @@ def test_sleep_trap_orders_by_deadline():
 def test_tcp_task_pipelined():
     loop = Loop()
     server, client = pair()
-    loop.spawn(tcp_connection(server, compute_here))
+    loop.spawn(converse(server, TcpSession(), compute_here))
     client.sendall(b"1\n10\nbad\n20\n")
     got = []
     drive(loop, lambda: got.append(read_available(client)) or b"".join(got).count(b"\n") == 4)
@@ -62,8 +63,8 @@ def test_http_tasks_interleave_while_one_sleeps():
     loop = Loop()
     slow_server, slow_client = pair()
     fast_server, fast_client = pair()
-    loop.spawn(http_connection(slow_server, compute_here))
-    loop.spawn(http_connection(fast_server, compute_here))
+    loop.spawn(converse(slow_server, HttpSession(), compute_here))
+    loop.spawn(converse(fast_server, HttpSession(), compute_here))
     slow_client.sendall(b"GET /sleep/300 HTTP/1.1\r\n\r\n")
     fast_client.sendall(b"GET /fib/10 HTTP/1.1\r\n\r\n")
     fast = []

@@ -1,7 +1,4 @@
-import socket
-import threading
-
-from fiblab.tcp import MAX_LINE, TOO_LONG_REPLY, LineBuffer, LineTooLong, serve_tcp_connection
+from fiblab.tcp import MAX_LINE, TOO_LONG_REPLY, LineBuffer, LineTooLong
 
 
 def test_lines_in_one_feed_and_a_remainder():
@@ -43,34 +40,3 @@ def test_overlong_partial_line_is_caught_before_its_newline():
     assert lines.error is None
     assert lines.feed(b"9") == []
     assert isinstance(lines.error, LineTooLong)
-
-
-def _serve_pair():
-    server, client = socket.socketpair()
-    thread = threading.Thread(target=serve_tcp_connection, args=(server,))
-    thread.start()
-    return client, thread
-
-
-def _read_all(sock):
-    out = b""
-    while chunk := sock.recv(4096):
-        out += chunk
-    return out
-
-
-def test_serve_pipelined_in_order():
-    client, thread = _serve_pair()
-    client.sendall(b"1\n10\nx\n20\r\n")
-    client.shutdown(socket.SHUT_WR)
-    assert _read_all(client) == b"1\n55\nerror: not an integer\n6765\n"
-    thread.join(5)
-    assert not thread.is_alive()
-
-
-def test_serve_closes_on_overlong_line():
-    client, thread = _serve_pair()
-    client.sendall(b"5\n" + b"1" * 100 + b"\n6\n")
-    assert _read_all(client) == b"5\n" + TOO_LONG_REPLY
-    thread.join(5)
-    assert not thread.is_alive()

@@ -1,0 +1,39 @@
+"""gunicorn for the three gunicorn models: the settings they share, and run(), which starts the
+arbiter in this process (as the gunicorn command would) with a model's own settings on top."""
+from gunicorn.app.base import BaseApplication
+
+SHARED = {
+    "bind": "0.0.0.0:8000",
+    "backlog": 4096,
+    # The root filesystem is read-only: the workers' heartbeat files go to the /tmp tmpfs.
+    "worker_tmp_dir": "/tmp",
+    # A fib(35) under a tight CPU limit takes seconds: the arbiter must not kill the worker for it.
+    "timeout": 120,
+    "graceful_timeout": 3,  # inside compose's 5 s stop grace period
+    "accesslog": None,  # a log line per request would cost more than some requests
+    "errorlog": "-",
+}
+# Longer than the front keeps an idle upstream connection (nginx: 60 s), so the front never
+# sends a request on a connection that we are closing. (The sync class does no keep-alive.)
+KEEPALIVE_S = 75
+
+
+class _Server(BaseApplication):
+    def __init__(self, settings: dict):
+        self.settings = settings
+        super().__init__()
+
+    def load_config(self):
+        for name, value in self.settings.items():
+            self.cfg.set(name, value)
+
+    def load(self):
+        # Imported here, in each worker, as the gunicorn command does: the gevent class
+        # monkey-patches a worker before it loads the app.
+        from .wsgi import application
+
+        return application
+
+
+def run(**settings) -> None:
+    _Server({**SHARED, **settings}).run()
