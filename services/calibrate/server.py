@@ -17,6 +17,7 @@ a fixed ~4 s (the fleet's start delay) before the load clients' common start.
 
 Bodies are those of the real service (fib(n)), from a table, so verification passes.
 """
+
 import asyncio
 import time
 
@@ -120,8 +121,10 @@ async def serve_http(reader, writer):
 
 
 async def main():
-    stall_note = f", a {STALL_S * 1000:.0f} ms stall {STALL_AT_S * 1000:.0f} ms after the first service request" if _stall_armed else ""
-    await serve_until_signalled(serve_http, serve_tcp, f"calibrate: every reply {SERVICE_S * 1000:.0f} ms after its request{stall_note}")
+    banner = f"calibrate: every reply {SERVICE_S * 1000:.0f} ms after its request"
+    if _stall_armed:
+        banner += f", a {STALL_S * 1000:.0f} ms stall {STALL_AT_S * 1000:.0f} ms after the first service request"
+    await serve_until_signalled(serve_http, serve_tcp, banner)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
 """The service on asyncio streams, for py-asyncio and calibrate."""
+
 import asyncio
 import signal
 

@@ -3,6 +3,7 @@
 py-sync, py-threads, py-threads-pool, py-fork and py-prefork differ only in what runs this:
 the accepting loop itself, a new thread, a forked child, or a pre-forked worker.
 """
+
 import itertools
 import selectors
 import threading
@@ -64,8 +65,12 @@ def serve_in_thread(conn, protocol: str, compute=fib) -> None:
     X-Worker."""
     name = f"conn-{next(_thread_numbers)}"
     # daemon: SIGTERM ends the process without waiting for open connections.
-    thread = threading.Thread(target=serve_connection, name=name, daemon=True,
-                              args=(conn, protocol, compute, worker_id(name)))
+    thread = threading.Thread(
+        target=serve_connection,
+        name=name,
+        daemon=True,
+        args=(conn, protocol, compute, worker_id(name)),
+    )
     try:
         thread.start()
     except RuntimeError as error:  # "can't start new thread": the container's pids limit

@@ -7,6 +7,7 @@ this package, as /app/model.json; a server run by hand finds the one beside its 
 A malformed knob fails loudly at start-up: a lab run with a silently ignored setting would
 measure something other than what its scenario says.
 """
+
 import functools
 import json
 import os

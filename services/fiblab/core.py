@@ -3,10 +3,11 @@
 Every model (and the WSGI/ASGI apps) asks these functions what to answer and only decides
 *where* the answer is computed and *how* the bytes travel.
 """
+
 import os
 import re
 import socket
-from typing import NamedTuple, Union
+from typing import NamedTuple
 
 from . import config
 
@@ -93,21 +94,24 @@ def parse_ms(text, cap: int = None) -> int:
 
 class Compute(NamedTuple):
     """Answer 200 with fib_body(n)."""
+
     n: int
 
 
 class Sleep(NamedTuple):
     """Answer 200 with OK_BODY after ms milliseconds, without using the CPU."""
+
     ms: int
 
 
 class Reply(NamedTuple):
     """An answer that is ready now."""
+
     status: int
     body: bytes
 
 
-Route = Union[Compute, Sleep, Reply]
+Route = Compute | Sleep | Reply
 
 
 def route(method: str, path: str) -> Route:

@@ -1,5 +1,6 @@
 """gunicorn for the three gunicorn models: the settings they share, and run(), which starts the
 arbiter in this process (as the gunicorn command would) with a model's own settings on top."""
+
 from gunicorn.app.base import BaseApplication
 
 SHARED = {

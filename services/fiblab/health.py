@@ -1,7 +1,8 @@
 """The container healthcheck: exit 0 iff GET /healthz on 127.0.0.1:HTTP_PORT answers 200 within 2 s.
 
-    python3 -m fiblab.health
+python3 -m fiblab.health
 """
+
 import socket
 import sys
 import time

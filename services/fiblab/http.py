@@ -12,6 +12,7 @@ What the parser covers, and the calls it makes:
 - Lenient where it costs nothing: bare LF line ends, empty lines before a request, no Host
   required. Replies carry no Date header (the front adds its own).
 """
+
 import re
 from typing import NamedTuple
 
@@ -52,19 +53,24 @@ class HttpParser:
     answer the complete requests that came before it; after that, feed() returns nothing.
     """
 
-    def __init__(self, max_request_line=MAX_REQUEST_LINE, max_header_bytes=MAX_HEADER_BYTES,
-                 max_headers=MAX_HEADERS, max_body=MAX_BODY):
+    def __init__(
+        self,
+        max_request_line=MAX_REQUEST_LINE,
+        max_header_bytes=MAX_HEADER_BYTES,
+        max_headers=MAX_HEADERS,
+        max_body=MAX_BODY,
+    ):
         self.max_request_line = max_request_line
         self.max_header_bytes = max_header_bytes
         self.max_headers = max_headers
         self.max_body = max_body
         self.error = None
         self._buffer = bytearray()
-        self._start = None        # (method, target, version) once the request line is in
+        self._start = None  # (method, target, version) once the request line is in
         self._headers = []
         self._header_bytes = 0
         self._body_left = 0
-        self._waiting = None      # a parsed request whose body is still arriving
+        self._waiting = None  # a parsed request whose body is still arriving
 
     def feed(self, data: bytes) -> list:
         if self.error:
@@ -135,7 +141,7 @@ class HttpParser:
             raise HttpError(505, "only HTTP/1.x is served")
         # The absolute form (a proxy's "GET http://host/path") names the same resource.
         if absolute := _ABSOLUTE.match(target):
-            target = target[absolute.end():] or b"/"
+            target = target[absolute.end() :] or b"/"
         return method.decode("ascii"), target.decode("ascii"), version.decode("ascii")
 
     def _header_line(self, line: bytes) -> None:
@@ -167,9 +173,12 @@ class HttpParser:
             self._body_left = int(length)
             if self._body_left > self.max_body:
                 raise HttpError(413, "request body too large")
-        tokens = {token.strip().lower()
-                  for name, value in headers if name == "connection"
-                  for token in value.split(",")}
+        tokens = {
+            token.strip().lower()
+            for name, value in headers
+            if name == "connection"
+            for token in value.split(",")
+        }
         if version == "HTTP/1.0":
             keep_alive = "keep-alive" in tokens
         else:

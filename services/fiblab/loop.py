@@ -14,6 +14,7 @@ Subclasses add traps as trap_<why>(task, what) methods (py-eventloop-pool adds "
 The rest of the module is the service written as tasks, shared by both event-loop models.
 compute(n) is a generator function: `value = yield from compute(n)`.
 """
+
 import heapq
 import itertools
 import selectors
@@ -29,9 +30,9 @@ from .session import session_for
 
 class Loop:
     def __init__(self):
-        self.ready = deque()                        # (task, value to send into it)
+        self.ready = deque()  # (task, value to send into it)
         self.selector = selectors.DefaultSelector()
-        self.sleeping = []                          # heap of (deadline, tie-breaker, task)
+        self.sleeping = []  # heap of (deadline, tie-breaker, task)
         self._tie = itertools.count()
 
     def spawn(self, task, value=None) -> None:
@@ -84,6 +85,7 @@ class Loop:
 
 # The service as tasks. Sockets here are non-blocking.
 
+
 def recv(sock, size: int = 65536):
     # Wait first, then read: every read passes through the selector, which keeps the loop fair.
     yield "recv", sock
@@ -98,7 +100,7 @@ def sendall(sock, data: bytes):
     view = memoryview(data)
     while view:
         try:
-            view = view[sock.send(view):]
+            view = view[sock.send(view) :]
         except BlockingIOError:
             yield "send", sock
 

@@ -3,6 +3,7 @@
 Listening sockets on HTTP_PORT (8000) and TCP_PORT (25000), accepting, closing after an error
 without losing the error reply, exiting on SIGTERM, and a log line format.
 """
+
 import os
 import signal
 import socket
@@ -21,8 +22,9 @@ def log(message: str) -> None:
     print(f"{time.strftime('%H:%M:%S')} {worker_id()} {message}", file=sys.stderr, flush=True)
 
 
-def open_listener(port: int, host: str = "0.0.0.0", reuseport: bool = False,
-                  backlog: int = BACKLOG) -> socket.socket:
+def open_listener(
+    port: int, host: str = "0.0.0.0", reuseport: bool = False, backlog: int = BACKLOG
+) -> socket.socket:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     # A restarted server may bind at once, even with old connections in TIME_WAIT.
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -1,4 +1,5 @@
 """A process pool for fib, shared by py-threads-pool, py-eventloop-pool and py-asyncio (POOL=1)."""
+
 import multiprocessing
 import os
 import signal

@@ -14,9 +14,21 @@ returns a Step per complete request, in order. A driver carries out each step's 
     if session.farewell: send it, close after error
     elif session.over: close
 """
-from typing import Callable, NamedTuple, Optional, Union
 
-from .core import OK_BODY, Compute, ProtocolError, Reply, Sleep, error_line, parse_line, route, worker_id
+from collections.abc import Callable
+from typing import NamedTuple
+
+from .core import (
+    OK_BODY,
+    Compute,
+    ProtocolError,
+    Reply,
+    Sleep,
+    error_line,
+    parse_line,
+    route,
+    worker_id,
+)
 from .http import HttpParser, error_response, response
 from .net import HTTP
 from .tcp import TOO_LONG_REPLY, LineBuffer
@@ -25,8 +37,9 @@ from .tcp import TOO_LONG_REPLY, LineBuffer
 class Step(NamedTuple):
     """One request's answer. action: Compute(n) (result: fib(n)), Sleep(ms) (wait ms; result:
     None) or None (the answer is ready; result: None). Then send reply(result)."""
-    action: Optional[Union[Compute, Sleep]]
-    reply: Callable[[Optional[int]], bytes]
+
+    action: Compute | Sleep | None
+    reply: Callable[[int | None], bytes]
 
 
 def fib_line(value: int) -> bytes:

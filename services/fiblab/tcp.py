@@ -4,6 +4,7 @@ One request per line: an ASCII decimal n, then "\\n" (a trailing "\\r" is ignore
 out in request order. A line over 64 bytes cannot be answered sensibly, so it gets
 TOO_LONG_REPLY and the connection is closed.
 """
+
 MAX_LINE = 64  # bytes of one request line, without its "\n"
 TOO_LONG_REPLY = b"error: line too long\n"
 

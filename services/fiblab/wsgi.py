@@ -3,13 +3,13 @@
 `route` decides the answer; this module only speaks WSGI. A /sleep calls time.sleep, which
 blocks a thread or, where gevent has monkey-patched the process, only the current greenlet.
 """
+
 import re
 import sys
 import threading
 import time
 
 from .core import OK_BODY, REASON, Compute, Sleep, fib_body, route, worker_id
-
 
 # gevent's pywsgi and uWSGI pass an absolute-form target ("GET http://host/fib/5", which a
 # server must accept) through as PATH_INFO; the path is what follows the authority.
@@ -19,7 +19,7 @@ _ABSOLUTE = re.compile(r"https?://[^/]*", re.IGNORECASE)
 def _path(environ) -> str:
     path = environ.get("PATH_INFO", "")
     if absolute := _ABSOLUTE.match(path):
-        path = path[absolute.end():] or "/"
+        path = path[absolute.end() :] or "/"
     return path
 
 
@@ -43,9 +43,12 @@ def application(environ, start_response):
     else:
         status, body = action
     extra = (threading.current_thread().name,) if _threaded(environ) else ()
-    start_response(f"{status} {REASON[status]}", [
-        ("Content-Type", "text/plain"),
-        ("Content-Length", str(len(body))),
-        ("X-Worker", worker_id(*extra)),
-    ])
+    start_response(
+        f"{status} {REASON[status]}",
+        [
+            ("Content-Type", "text/plain"),
+            ("Content-Length", str(len(body))),
+            ("X-Worker", worker_id(*extra)),
+        ],
+    )
     return [b""] if method == "HEAD" else [body]

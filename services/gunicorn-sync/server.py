@@ -1,5 +1,6 @@
 """gunicorn-sync: the arbiter forks WORKERS sync workers; each serves one request at a time
 and closes the connection after it (the sync class does no keep-alive)."""
+
 from fiblab.config import knob_int
 from fiblab.gunicorn_base import run
 

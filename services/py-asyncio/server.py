@@ -5,6 +5,7 @@ connection, suspended at every await while it waits. fib runs on the loop and bl
 py-eventloop. With POOL=1, fib goes to a ProcessPoolExecutor(WORKERS) through run_in_executor:
 the loop only waits for the answer, and fib requests use up to WORKERS cores.
 """
+
 import asyncio
 
 from fiblab import config
@@ -37,7 +38,9 @@ def main():
         pool = start_pool(workers)  # before the loop starts any thread (see fiblab.pool)
     where = f"fib in {workers} processes" if pool else "fib on the loop"
     try:
-        asyncio.run(serve_until_signalled(serve_http, serve_tcp, f"py-asyncio: asyncio streams, {where}"))
+        asyncio.run(
+            serve_until_signalled(serve_http, serve_tcp, f"py-asyncio: asyncio streams, {where}")
+        )
     finally:
         if pool:
             stop_pool(pool)

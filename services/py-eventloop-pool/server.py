@@ -6,6 +6,7 @@ of the pool's threads, not in the loop; that thread must not touch the loop's qu
 loop sleeps in select(), so its done-callback writes one byte to a socketpair that the selector
 watches: the byte wakes the loop, and the loop itself resumes the task.
 """
+
 import socket
 from collections import deque
 

@@ -5,6 +5,7 @@ it would wait (recv, send, /sleep), so thousands of idle or sleeping connections
 fib is different: it never waits, so while one fib runs, every other connection stands still.
 That blocking is the lesson; py-eventloop-pool is the cure.
 """
+
 from fiblab.core import fib
 from fiblab.loop import Loop, accept_forever
 from fiblab.net import exit_on_signals, log, open_listeners

@@ -7,6 +7,7 @@ front's upstream keep-alive spreads it over many requests) and a process per ope
 At MAX_CHILDREN live children the parent stops accepting until one exits; new clients wait in
 the kernel's accept backlog meanwhile.
 """
+
 import os
 import selectors
 import signal
@@ -15,7 +16,14 @@ import time
 
 from fiblab import config
 from fiblab.blocking import serve_connection
-from fiblab.net import accept, child_exit_status, exit_on_signals, log, open_listeners, reset_signals_in_child
+from fiblab.net import (
+    accept,
+    child_exit_status,
+    exit_on_signals,
+    log,
+    open_listeners,
+    reset_signals_in_child,
+)
 
 MAX_CHILDREN = config.knob_int("MAX_CHILDREN")
 
@@ -60,7 +68,7 @@ def main():
     signal.signal(signal.SIGCHLD, lambda signum, frame: None)
 
     accepting = selectors.DefaultSelector()  # the listeners and the wake-up
-    at_cap = selectors.DefaultSelector()     # the wake-up only
+    at_cap = selectors.DefaultSelector()  # the wake-up only
     for listener, protocol in listeners.items():
         accepting.register(listener, selectors.EVENT_READ, protocol)
     for selector in (accepting, at_cap):

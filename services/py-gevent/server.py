@@ -6,6 +6,7 @@ here, but monkey patching turns every socket wait and time.sleep into a switch t
 greenlet: thousands of idle or sleeping clients cost little. fib never waits, so while it
 computes it holds the one thread and no other connection is served.
 """
+
 from gevent import monkey
 
 monkey.patch_all()  # first, before anything imports socket, time or threading

@@ -17,6 +17,7 @@ SO_REUSEPORT sockets and the kernel hashes each new connection to one of them: n
 connection can queue behind a busy worker while another idles, and connections still queued on a
 dying worker's socket are reset.
 """
+
 import os
 import signal
 import time
@@ -33,6 +34,7 @@ STOP_GRACE_S = 3.0  # compose allows 5 s between SIGTERM and SIGKILL
 
 
 # The worker
+
 
 class Worker:
     """Serve connections until SIGTERM; a connection in progress is finished first."""
@@ -82,11 +84,12 @@ def spawn(listeners) -> int:
 
 # The master
 
+
 class Master:
     def __init__(self, workers: int):
         self.target = max(1, workers)
-        self.workers = {}       # pid -> time it started
-        self.retiring = set()   # pids sent SIGTERM by TTOU
+        self.workers = {}  # pid -> time it started
+        self.retiring = set()  # pids sent SIGTERM by TTOU
         self.listeners = None if REUSEPORT else open_listeners()
 
     def live(self) -> int:
@@ -105,9 +108,13 @@ class Master:
                 continue
             expected = pid in self.retiring
             self.retiring.discard(pid)
-            log(f"worker {pid} exited ({child_exit_status(status)}){'' if expected else '; respawning'}")
+            log(
+                f"worker {pid} exited ({child_exit_status(status)}){'' if expected else '; respawning'}"
+            )
             if not expected and time.monotonic() - started < 1.0:
-                time.sleep(1.0)  # a worker that dies at once would otherwise be respawned in a hot loop
+                time.sleep(
+                    1.0
+                )  # a worker that dies at once would otherwise be respawned in a hot loop
 
     def adjust(self) -> None:
         while self.live() < self.target:

@@ -5,6 +5,7 @@ Meanwhile every other client waits in the kernel's accept backlog. A keep-alive 
 that idles pins the whole server (until IDLE_TIMEOUT_S), which is why the front keeps no idle
 connections to this model (model.json: front.upstreamKeepalive false).
 """
+
 from fiblab.blocking import accept_forever, serve_connection
 from fiblab.net import exit_on_signals, log, open_listeners
 

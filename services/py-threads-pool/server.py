@@ -4,6 +4,7 @@ As py-threads, except that a connection's thread hands fib to one of WORKERS pro
 waits for the answer. The waiting releases the GIL, and each pool process has an interpreter
 of its own, so fib requests use up to WORKERS cores; parsing and replying stay in the threads.
 """
+
 from fiblab import config
 from fiblab.blocking import accept_forever, serve_in_thread
 from fiblab.core import fib

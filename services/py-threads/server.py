@@ -5,6 +5,7 @@ A thread waiting in recv or in /sleep costs almost nothing, so idle and I/O-boun
 not hold anyone up. But the GIL lets one thread at a time run Python: fib requests on several
 connections share one core, whatever the CPU limit.
 """
+
 from fiblab.blocking import accept_forever, serve_in_thread
 from fiblab.net import exit_on_signals, log, open_listeners
 

@@ -1,7 +1,7 @@
 """uvicorn: fiblab.asgi on uvloop. With WORKERS > 1, uvicorn's supervisor (this process) spawns
 that many server processes sharing the listening socket and replaces any that die."""
-import uvicorn
 
+import uvicorn
 from fiblab.config import knob_int
 
 # The guard matters: uvicorn spawns its workers, and spawning re-imports this module.

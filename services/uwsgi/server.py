@@ -1,10 +1,21 @@
 """uwsgi: uWSGI's master forks WORKERS processes, each running THREADS threads, all accepting on
 one shared socket. This script only starts uWSGI (it becomes this process); uwsgi.ini says how."""
+
 import os
 
 from fiblab.config import knob_int
 
 if __name__ == "__main__":
     # uWSGI cannot read the knobs' defaults from model.json: they go on its command line.
-    os.execvp("uwsgi", ["uwsgi", "--ini", "/app/uwsgi.ini", "--processes", str(knob_int("WORKERS")),
-                        "--threads", str(knob_int("THREADS"))])
+    os.execvp(
+        "uwsgi",
+        [
+            "uwsgi",
+            "--ini",
+            "/app/uwsgi.ini",
+            "--processes",
+            str(knob_int("WORKERS")),
+            "--threads",
+            str(knob_int("THREADS")),
+        ],
+    )

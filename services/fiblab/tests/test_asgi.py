@@ -22,15 +22,18 @@ def call(method, path):
     return start["status"], dict(start["headers"]), body["body"]
 
 
-@pytest.mark.parametrize("method, path, status, body", [
-    ("GET", "/fib/20", 200, b"6765\n"),
-    ("GET", "/sleep/1", 200, b"ok\n"),
-    ("GET", "/healthz", 200, b"ok\n"),
-    ("GET", "/fib/-1", 400, b"negative\n"),
-    ("GET", "/sleep/10001", 422, b"above the cap (SLEEP_MAX_MS=10000)\n"),
-    ("GET", "/fib/1/2", 404, b"not found\n"),
-    ("DELETE", "/sleep/1", 405, b"method not allowed\n"),
-])
+@pytest.mark.parametrize(
+    "method, path, status, body",
+    [
+        ("GET", "/fib/20", 200, b"6765\n"),
+        ("GET", "/sleep/1", 200, b"ok\n"),
+        ("GET", "/healthz", 200, b"ok\n"),
+        ("GET", "/fib/-1", 400, b"negative\n"),
+        ("GET", "/sleep/10001", 422, b"above the cap (SLEEP_MAX_MS=10000)\n"),
+        ("GET", "/fib/1/2", 404, b"not found\n"),
+        ("DELETE", "/sleep/1", 405, b"method not allowed\n"),
+    ],
+)
 def test_routes(method, path, status, body):
     got_status, headers, got_body = call(method, path)
     assert (got_status, got_body) == (status, body)

@@ -8,10 +8,16 @@ from fiblab import config
 @pytest.fixture
 def manifest(tmp_path, monkeypatch):
     """A model folder with a manifest, as if its server.py had been started by hand."""
-    (tmp_path / "model.json").write_text(json.dumps({"knobs": {
-        "WORKERS": {"default": 3, "description": "d"},
-        "POOL": {"default": 0, "description": "d"},
-    }}))
+    (tmp_path / "model.json").write_text(
+        json.dumps(
+            {
+                "knobs": {
+                    "WORKERS": {"default": 3, "description": "d"},
+                    "POOL": {"default": 0, "description": "d"},
+                }
+            }
+        )
+    )
     monkeypatch.setattr(config.sys, "argv", [str(tmp_path / "server.py")])
     config.manifest_knobs.cache_clear()
     yield

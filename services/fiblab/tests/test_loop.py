@@ -68,10 +68,16 @@ def test_http_tasks_interleave_while_one_sleeps():
     slow_client.sendall(b"GET /sleep/300 HTTP/1.1\r\n\r\n")
     fast_client.sendall(b"GET /fib/10 HTTP/1.1\r\n\r\n")
     fast = []
-    drive(loop, lambda: fast.append(read_available(fast_client)) or b"".join(fast).endswith(b"55\n"), timeout=0.25)
+    drive(
+        loop,
+        lambda: fast.append(read_available(fast_client)) or b"".join(fast).endswith(b"55\n"),
+        timeout=0.25,
+    )
     assert read_available(slow_client) == b""
     slow = []
-    drive(loop, lambda: slow.append(read_available(slow_client)) or b"".join(slow).endswith(b"ok\n"))
+    drive(
+        loop, lambda: slow.append(read_available(slow_client)) or b"".join(slow).endswith(b"ok\n")
+    )
 
 
 def test_a_failing_task_does_not_stop_the_loop(capsys):

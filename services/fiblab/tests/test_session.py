@@ -20,16 +20,19 @@ def answers(session, data, compute=lambda n: n * 100):
     return out
 
 
-@pytest.mark.parametrize("line, reply", [
-    (b"20", b"2000\n"),
-    (b"20\r", b"2000\n"),
-    (b"0", b"0\n"),
-    (b"", b"error: not an integer\n"),
-    (b"abc", b"error: not an integer\n"),
-    (b"-4", b"error: negative\n"),
-    (b"36", b"error: above the cap (FIB_MAX=35)\n"),
-    (b"20\r\r", b"error: not an integer\n"),
-])
+@pytest.mark.parametrize(
+    "line, reply",
+    [
+        (b"20", b"2000\n"),
+        (b"20\r", b"2000\n"),
+        (b"0", b"0\n"),
+        (b"", b"error: not an integer\n"),
+        (b"abc", b"error: not an integer\n"),
+        (b"-4", b"error: negative\n"),
+        (b"36", b"error: above the cap (FIB_MAX=35)\n"),
+        (b"20\r\r", b"error: not an integer\n"),
+    ],
+)
 def test_tcp_line(line, reply):
     session = TcpSession()
     assert answers(session, line + b"\n") == [reply]
@@ -55,7 +58,9 @@ def test_http_steps():
 
 def test_http_nothing_after_a_closing_request():
     session = HttpSession("w")
-    out = answers(session, GET + b"GET /fib/2 HTTP/1.1\r\nConnection: close\r\n\r\n" + GET + b"BAD\r\n\r\n")
+    out = answers(
+        session, GET + b"GET /fib/2 HTTP/1.1\r\nConnection: close\r\n\r\n" + GET + b"BAD\r\n\r\n"
+    )
     assert len(out) == 2 and b"Connection: close" in out[1]
     assert session.over and session.farewell is None
 
@@ -68,8 +73,9 @@ def test_http_broken_stream_answers_what_came_before_then_says_farewell():
 
 def _exchange(protocol, data, shut=False):
     server, client = socket.socketpair()
-    thread = threading.Thread(target=blocking.serve_connection, args=(server, protocol),
-                              kwargs={"worker": "w"})
+    thread = threading.Thread(
+        target=blocking.serve_connection, args=(server, protocol), kwargs={"worker": "w"}
+    )
     thread.start()
     client.sendall(data)
     if shut:

@@ -1,4 +1,4 @@
-from fiblab.tcp import MAX_LINE, TOO_LONG_REPLY, LineBuffer, LineTooLong
+from fiblab.tcp import MAX_LINE, LineBuffer, LineTooLong
 
 
 def test_lines_in_one_feed_and_a_remainder():

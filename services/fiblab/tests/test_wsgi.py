@@ -12,19 +12,24 @@ def call(method, path, **environ):
     def start_response(status, headers):
         seen["status"], seen["headers"] = status, dict(headers)
 
-    body = b"".join(application({"REQUEST_METHOD": method, "PATH_INFO": path, **environ}, start_response))
+    body = b"".join(
+        application({"REQUEST_METHOD": method, "PATH_INFO": path, **environ}, start_response)
+    )
     return seen["status"], seen["headers"], body
 
 
-@pytest.mark.parametrize("method, path, status, body", [
-    ("GET", "/fib/20", "200 OK", b"6765\n"),
-    ("GET", "/sleep/1", "200 OK", b"ok\n"),
-    ("GET", "/healthz", "200 OK", b"ok\n"),
-    ("GET", "/fib/x", "400 Bad Request", b"not an integer\n"),
-    ("GET", "/fib/36", "422 Unprocessable Content", b"above the cap (FIB_MAX=35)\n"),
-    ("GET", "/nope", "404 Not Found", b"not found\n"),
-    ("POST", "/fib/3", "405 Method Not Allowed", b"method not allowed\n"),
-])
+@pytest.mark.parametrize(
+    "method, path, status, body",
+    [
+        ("GET", "/fib/20", "200 OK", b"6765\n"),
+        ("GET", "/sleep/1", "200 OK", b"ok\n"),
+        ("GET", "/healthz", "200 OK", b"ok\n"),
+        ("GET", "/fib/x", "400 Bad Request", b"not an integer\n"),
+        ("GET", "/fib/36", "422 Unprocessable Content", b"above the cap (FIB_MAX=35)\n"),
+        ("GET", "/nope", "404 Not Found", b"not found\n"),
+        ("POST", "/fib/3", "405 Method Not Allowed", b"method not allowed\n"),
+    ],
+)
 def test_routes(method, path, status, body):
     got_status, headers, got_body = call(method, path)
     assert (got_status, got_body) == (status, body)
