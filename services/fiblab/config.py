@@ -66,7 +66,7 @@ def knob_bool(name: str) -> bool:
     return env_bool(name, bool(default(name)))
 
 
-# Contract-wide limits, the same for every model (shared/DESIGN.md), so in no manifest.
+# Contract-wide limits, the same for every model (docs/DESIGN.md), so in no manifest.
 FIB_MAX = env_int("FIB_MAX", 35)
 SLEEP_MAX_MS = env_int("SLEEP_MAX_MS", 10000)
 # Seconds a keep-alive connection may stay silent before a blocking model closes it, so an

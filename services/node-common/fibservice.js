@@ -1,4 +1,4 @@
-// The fiblab service (shared/DESIGN.md) for Node: a TCP line server on 25000 and an HTTP/1.1
+// The fiblab service (docs/DESIGN.md) for Node: a TCP line server on 25000 and an HTTP/1.1
 // server on 8000, both in the calling process. fib runs on the event loop, so a long fib blocks
 // every other connection of this process: that blocking is what the node models show.
 import http from 'node:http';
@@ -26,7 +26,7 @@ export function knob(name) {
   return String(knobs[name].default);
 }
 
-// Contract-wide limits, the same for every model (shared/DESIGN.md), so in no manifest.
+// Contract-wide limits, the same for every model (docs/DESIGN.md), so in no manifest.
 export const FIB_MAX = envInt('FIB_MAX', 35);
 export const SLEEP_MAX_MS = envInt('SLEEP_MAX_MS', 10000);
 export const MAX_LINE = 64; // bytes of one TCP request line (without its newline) or number
