@@ -79,11 +79,11 @@ export interface K6Env {
   K6_NO_USAGE_REPORT: "true";
 }
 
-/** Docker's Env list from a typed environment (undefined entries left out). */
-export function envList(env: object): string[] {
-  return Object.entries(env)
-    .filter(([, v]) => v !== undefined)
-    .map(([k, v]) => `${k}=${String(v)}`);
+/** A typed environment as plain strings, undefined entries left out. */
+export function envRecord(env: NodeClientEnv | K6Env): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = String(v);
+  return out;
 }
 
 /**

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { docker } from "../../orchestrator/src/docker/sweep.js";
+import { docker } from "../../orchestrator/src/docker/client.js";
 import { CellSummarySchema, type CellSummary } from "../../orchestrator/src/measure/cell-summary.js";
 import { RunSummarySchema, type RowSummary, type RunSummary } from "../../orchestrator/src/measure/run-summary.js";
 import { repoRoot } from "../../orchestrator/src/models/catalog.js";

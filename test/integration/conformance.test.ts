@@ -1,6 +1,6 @@
 import http from "node:http";
 import { beforeAll, describe, expect, it } from "vitest";
-import { docker } from "../../orchestrator/src/docker/sweep.js";
+import { docker } from "../../orchestrator/src/docker/client.js";
 import { httpGet, tcpLines } from "../support/clients.js";
 import { cpuNs } from "../support/containers.js";
 import { modelsUnderTest } from "../support/models.js";

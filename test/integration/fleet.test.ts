@@ -5,7 +5,8 @@ import Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ClientResult } from "../../loadtests/contract/result.js";
 import { decode } from "../../orchestrator/src/measure/histogram.js";
-import { launchFleet, removeRunContainers, type ClientProgress, type FleetPhase } from "../../orchestrator/src/fleet/launch.js";
+import { launchFleet, type ClientProgress, type FleetPhase } from "../../orchestrator/src/fleet/launch.js";
+import { runLabel, sweepByLabel } from "../../orchestrator/src/docker/sweep.js";
 import type { FleetGroup, FleetSpec } from "../../orchestrator/src/fleet/plan.js";
 import { deployModel, leftovers, type Running } from "../support/deploy.js";
 
@@ -23,7 +24,7 @@ describe("load-client fleet against py-threads", () => {
     outRoot = mkdtempSync(path.join(tmpdir(), "fiblab-fleet-"));
   });
   afterAll(async () => {
-    const stray = await removeRunContainers(runId);
+    const stray = (await sweepByLabel(runLabel(runId))).containers;
     await lab?.down();
     if (outRoot) rmSync(outRoot, { recursive: true, force: true });
     expect(stray).toBe(0);

@@ -7,7 +7,7 @@ import { RunSummarySchema } from "../../orchestrator/src/measure/run-summary.js"
 import { CellSummarySchema } from "../../orchestrator/src/measure/cell-summary.js";
 import { RunIndexSchema } from "../../orchestrator/src/archive/index.js";
 import { repoRoot } from "../../orchestrator/src/models/catalog.js";
-import { docker } from "../../orchestrator/src/docker/sweep.js";
+import { docker } from "../../orchestrator/src/docker/client.js";
 
 // node itself, not npx: a signal sent to the child must reach the CLI, as Ctrl-C reaches it in a terminal.
 const cli = ["--import", "tsx", path.join(repoRoot, "orchestrator/src/cli.ts")];
@@ -74,6 +74,21 @@ describe("lab run", () => {
     expect((await readdir(results)).filter((f) => f !== "bad.yaml")).toEqual([]);
   });
 
+  it("rejects a knob the model does not have before anything starts, naming the knob, the model and its knobs", async () => {
+    const results = await mkdtemp(path.join(os.tmpdir(), "fiblab-results-"));
+    const bad = path.join(results, "knob.yaml");
+    const smoke = await readFile(path.join(repoRoot, "loadtests/scenarios/smoke.yaml"), "utf8");
+    await writeFile(bad, smoke.replace("- { replicas: 1, cpus: 1 }", "- { replicas: 1, cpus: 1, workers: 2, env: { WORKER: 3 } }"));
+    const r = await execa("node", [...cli, "run", bad], { cwd: repoRoot, env: { FIBLAB_RESULTS: results }, reject: false, all: true });
+    expect(r.exitCode).toBe(1);
+    expect(r.all).toContain(bad);
+    expect(r.all).toMatch(/topologies\[0\]\.workers: model py-threads has no WORKERS knob \(its knobs: none\)/);
+    expect(r.all).toMatch(/topologies\[0\]\.env\.WORKER: model py-threads has no WORKER knob/);
+    expect(r.all).not.toMatch(/\n\s+at /); // no stack trace
+    expect((await readdir(results)).filter((f) => f !== "knob.yaml")).toEqual([]);
+    expect(await labContainers()).toBe(0);
+  });
+
   it("on SIGINT mid-cell removes every container and network and keeps the run as incomplete", async () => {
     const results = await mkdtemp(path.join(os.tmpdir(), "fiblab-results-"));
     const scenario = path.join(results, "long.yaml");
@@ -82,7 +97,7 @@ describe("lab run", () => {
       [
         "name: interrupted",
         "models: [py-threads]",
-        "topologies: [{ replicas: 2, cpus: 0.5, workers: 2 }]",
+        "topologies: [{ replicas: 2, cpus: 0.5 }]",
         "workloads:",
         "  - name: long",
         "    duration: 30s",

@@ -1,6 +1,7 @@
 import Docker from "dockerode";
 import { execa } from "execa";
-import { docker, projectLabel } from "../../orchestrator/src/docker/sweep.js";
+import { docker } from "../../orchestrator/src/docker/client.js";
+import { projectLabel } from "../../orchestrator/src/docker/sweep.js";
 import type { Running } from "./deploy.js";
 import { RELAY_MARKER } from "./direct.js";
 

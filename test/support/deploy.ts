@@ -58,7 +58,7 @@ async function teardown(d: Deployment): Promise<void> {
 
 /** Containers and networks of a compose project still present (should be zero after down). */
 export async function leftovers(project: string): Promise<number> {
-  const { docker } = await import("../../orchestrator/src/docker/sweep.js");
+  const { docker } = await import("../../orchestrator/src/docker/client.js");
   const filters = { label: [projectLabel(project)] };
   const c = await docker.listContainers({ all: true, filters });
   const n = await docker.listNetworks({ filters });

@@ -6,7 +6,7 @@ import { deployModel, leftovers, type Running } from "./deploy.js";
 import { DirectMux } from "./direct.js";
 import { traitsOf, type Traits } from "./models.js";
 import { socketDialer, type Dialer } from "./raw.js";
-import { docker } from "../../orchestrator/src/docker/sweep.js";
+import { docker } from "../../orchestrator/src/docker/client.js";
 
 /** One deployed model as the suites see it. Fields are filled in by beforeAll. */
 export interface ModelUnderTest {

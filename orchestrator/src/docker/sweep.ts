@@ -1,11 +1,10 @@
-import Docker from "dockerode";
-
-export const docker = new Docker();
+import { docker } from "./client.js";
+import { LABEL, labelFilter } from "./labels.js";
 
 /**
- * Remove every container and network carrying a label (key=value). This is the safety net
- * behind compose down: whatever a run created carries its run label, so an interrupted run
- * can always be swept up, by itself or by `lab clean`.
+ * Remove every container and network carrying a label (key=value, or key alone). This is the
+ * safety net behind compose down: whatever a run created carries its run label, so an
+ * interrupted run can always be swept up, by itself or by `lab clean`.
  */
 export async function sweepByLabel(label: string): Promise<{ containers: number; networks: number }> {
   const filters = { label: [label] };
@@ -19,5 +18,9 @@ export async function sweepByLabel(label: string): Promise<{ containers: number;
 }
 
 export function projectLabel(project: string): string {
-  return `com.docker.compose.project=${project}`;
+  return labelFilter(LABEL.composeProject, project);
+}
+
+export function runLabel(runId?: string): string {
+  return labelFilter(LABEL.run, runId);
 }

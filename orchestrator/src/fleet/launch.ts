@@ -1,47 +1,20 @@
-import { chmod, mkdir, readFile, writeFile, rename } from "node:fs/promises";
-import { createWriteStream, type WriteStream } from "node:fs";
-import path from "node:path";
-import { PassThrough } from "node:stream";
-import { createInterface } from "node:readline";
-import Docker from "dockerode";
-import { ClientResultSchema, type ClientResult } from "../../../loadtests/contract/result.js";
+import { chmod, mkdir } from "node:fs/promises";
+import type { ClientResult } from "../../../loadtests/contract/result.js";
 import type { Tool } from "../scenario/schema.js";
-import { parseK6Output } from "./k6-result.js";
-import {
-  hardTimeoutMs,
-  K6_OUTPUT,
-  K6_RESUME_BODY,
-  K6_STATUS_PAUSED_BEFORE_RUN,
-  planFleet,
-  RESULT_FILE,
-  type ClientSpec,
-  type FleetSpec,
-} from "./plan.js";
+import { createClient, follow, removeClient, waitForExit } from "./containers.js";
+import type { ClientProgress, LoadDriver, RunningClient } from "./driver.js";
+import { driverFor } from "./drivers/index.js";
+import { hardTimeoutMs, planFleet, startDelayMs, type FleetSpec } from "./plan.js";
+
+export type { ClientProgress } from "./driver.js";
 
 /**
- * Launching one cell's fleet of load-client containers with dockerode: create one container per
- * client (CPU and memory limits, the lab network, its own output folder at /out), start them all,
- * release them together at one start time (the Node clients sleep until START_AT; k6 instances
- * start --paused and are resumed through their REST API, published on 127.0.0.1 only), stream
- * their progress, wait with a hard timeout, collect a validated ClientResult from each, and
- * remove the containers. Raw outputs stay in the output folders.
+ * One cell's fleet of load-client containers, start to end: create one container per client
+ * (CPU and memory limits, the lab network, its own output folder at /out), start them, release
+ * them together at one start time (each tool's driver holds its own barrier), wait with a hard
+ * timeout, collect a validated ClientResult from each, and remove the containers. Raw outputs
+ * stay in the output folders.
  */
-
-/** One live progress sample of one client (about once a second). */
-export interface ClientProgress {
-  group: string;
-  clientIndex: number;
-  tool: Tool;
-  /** Epoch ms. */
-  t: number;
-  /** Replies per second over the last interval (all phases). */
-  rps: number;
-  phase?: string;
-  sent?: number;
-  ok?: number;
-  errors?: number;
-  dropped?: number;
-}
 
 export interface ClientOutcome {
   group: string;
@@ -50,7 +23,7 @@ export interface ClientOutcome {
   container: string;
   outDir: string;
   exitCode: number | null;
-  /** k6: when it was released (epoch ms); Node clients: the START_AT they were given. */
+  /** When it was let go (epoch ms). */
   startedAt: number;
   result?: ClientResult;
   error?: string;
@@ -66,6 +39,8 @@ export interface FleetOutcome {
   ok: boolean;
 }
 
+export type FleetPhase = "start" | "warmup" | "measure" | "drain" | "done";
+
 export interface LaunchHooks {
   onProgress?: (p: ClientProgress) => void;
   /** Lines the clients print that are not progress, and the launcher's own remarks. */
@@ -80,313 +55,102 @@ export interface LaunchHooks {
   signal?: AbortSignal;
 }
 
-export type FleetPhase = "start" | "warmup" | "measure" | "drain" | "done";
-
-interface Running {
-  spec: ClientSpec;
-  container: Docker.Container;
-  log: WriteStream;
-  hostApiPort?: number;
-  releasedAt?: number;
-  exitCode: number | null;
-  error?: string;
-  lastCount?: { t: number; count: number };
+interface Timeline {
+  startAt: number;
+  measureStart: number;
+  measureEnd: number;
 }
 
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason ?? new Error("aborted"));
-    const t = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, Math.max(0, ms));
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(signal?.reason ?? new Error("aborted"));
-    };
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
-
-async function k6Api(port: number, pathname: string, init?: RequestInit): Promise<unknown> {
-  const res = await fetch(`http://127.0.0.1:${port}${pathname}`, { ...init, signal: AbortSignal.timeout(2000) });
-  if (!res.ok) throw new Error(`k6 API ${pathname}: HTTP ${res.status}`);
-  return res.json();
-}
-
-async function k6Ready(port: number): Promise<boolean> {
-  try {
-    const body = (await k6Api(port, "/v1/status")) as { data?: { attributes?: { status?: number; paused?: boolean } } };
-    const a = body.data?.attributes;
-    return a?.paused === true && a.status === K6_STATUS_PAUSED_BEFORE_RUN;
-  } catch {
-    return false;
+/** The clients of each driver, so each driver releases and watches its own. */
+function byDriver(clients: RunningClient[]): Map<LoadDriver, RunningClient[]> {
+  const out = new Map<LoadDriver, RunningClient[]>();
+  for (const c of clients) {
+    const d = driverFor(c.spec.tool);
+    out.set(d, [...(out.get(d) ?? []), c]);
   }
+  return out;
 }
 
-async function k6Resume(port: number): Promise<void> {
-  await k6Api(port, "/v1/status", {
-    method: "PATCH",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify(K6_RESUME_BODY),
-  });
+/** Timers that announce the phases at their planned times; returns the function that cancels them. */
+function announcePhases(spec: FleetSpec, t: Timeline, onPhase: LaunchHooks["onPhase"]): () => void {
+  if (!onPhase) return () => undefined;
+  onPhase("start", Date.now(), Math.max(0, t.startAt - Date.now()));
+  const timers: NodeJS.Timeout[] = [];
+  const at = (when: number, phase: FleetPhase, durationMs?: number) =>
+    timers.push(setTimeout(() => onPhase(phase, Date.now(), durationMs), Math.max(0, when - Date.now())));
+  if (spec.warmupMs > 0) at(t.startAt, "warmup", spec.warmupMs);
+  at(t.measureStart, "measure", spec.durationMs);
+  at(t.measureEnd, "drain");
+  return () => timers.forEach(clearTimeout);
 }
 
-async function k6RequestCount(port: number): Promise<number | undefined> {
-  try {
-    const body = (await k6Api(port, "/v1/metrics/http_reqs")) as { data?: { attributes?: { sample?: { count?: number } } } };
-    return body.data?.attributes?.sample?.count;
-  } catch {
-    return undefined;
-  }
-}
-
-async function writeJsonAtomically(file: string, value: unknown): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}`;
-  await writeFile(tmp, JSON.stringify(value));
-  await rename(tmp, file);
-}
-
-function createOptions(spec: ClientSpec, network: string): Docker.ContainerCreateOptions {
-  const apiPort = spec.apiPort ? `${spec.apiPort}/tcp` : undefined;
-  return {
-    name: spec.name,
-    Image: spec.image,
-    ...(spec.cmd ? { Cmd: spec.cmd } : {}),
-    Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
-    Labels: spec.labels,
-    ...(apiPort ? { ExposedPorts: { [apiPort]: {} } } : {}),
-    HostConfig: {
-      NanoCpus: spec.nanoCpus,
-      Memory: spec.memoryBytes,
-      MemorySwap: spec.memoryBytes,
-      PidsLimit: 512,
-      NetworkMode: network,
-      Binds: [`${spec.outDir}:/out`],
-      AutoRemove: false,
-      ReadonlyRootfs: true,
-      Tmpfs: { "/tmp": "size=64m" },
-      CapDrop: ["ALL"],
-      SecurityOpt: ["no-new-privileges:true"],
-      ...(apiPort ? { PortBindings: { [apiPort]: [{ HostIp: "127.0.0.1", HostPort: "" }] } } : {}),
-    },
-  };
-}
-
-/** Streams a container's output: JSON progress lines to onProgress, everything to its log file. */
-async function follow(docker: Docker, r: Running, hooks: LaunchHooks): Promise<void> {
-  const stream = (await r.container.logs({ follow: true, stdout: true, stderr: true })) as NodeJS.ReadableStream;
-  const out = new PassThrough();
-  const err = new PassThrough();
-  docker.modem.demuxStream(stream, out, err);
-  stream.on("end", () => {
-    out.end();
-    err.end();
-  });
-  const source = `${r.spec.group}-${r.spec.clientIndex}`;
-  const lines = (input: PassThrough, kind: "stdout" | "stderr") =>
-    new Promise<void>((resolve) => {
-      const rl = createInterface({ input, crlfDelay: Infinity });
-      rl.on("line", (line) => {
-        if (!r.log.writableEnded) r.log.write(`${kind === "stderr" ? "! " : ""}${line}\n`);
-        if (kind === "stdout" && line.startsWith("{")) {
-          try {
-            const p = JSON.parse(line) as Record<string, unknown>;
-            if (typeof p.t === "number" && typeof p.rps === "number") {
-              hooks.onProgress?.({
-                group: r.spec.group,
-                clientIndex: r.spec.clientIndex,
-                tool: r.spec.tool,
-                t: p.t,
-                rps: p.rps,
-                ...(typeof p.phase === "string" ? { phase: p.phase } : {}),
-                ...(typeof p.sent === "number" ? { sent: p.sent } : {}),
-                ...(typeof p.ok === "number" ? { ok: p.ok } : {}),
-                ...(typeof p.errors === "number" ? { errors: p.errors } : {}),
-                ...(typeof p.dropped === "number" ? { dropped: p.dropped } : {}),
-              });
-              return;
-            }
-          } catch {
-            // not a progress line
-          }
-        }
-        hooks.onLog?.(source, line);
-      });
-      rl.on("close", resolve);
-    });
-  await Promise.all([lines(out, "stdout"), lines(err, "stderr")]);
-}
-
-async function collect(r: Running, spec: FleetSpec): Promise<ClientResult> {
-  const s = r.spec;
-  if (s.tool === "k6") {
-    const released = r.releasedAt;
-    if (released === undefined) throw new Error("k6 was never released");
-    const result = await parseK6Output(path.join(s.outDir, K6_OUTPUT), {
-      group: s.group,
-      clientIndex: s.clientIndex,
-      loadModel: s.loadModel,
-      window: { startedAt: Math.round(released + spec.warmupMs), endedAt: Math.round(released + spec.warmupMs + spec.durationMs) },
-      notes: r.exitCode !== 0 ? [`k6 exited with code ${r.exitCode}`] : [],
-    });
-    await writeJsonAtomically(path.join(s.outDir, RESULT_FILE), result);
-    return result;
-  }
-  const text = await readFile(path.join(s.outDir, RESULT_FILE), "utf8");
-  return ClientResultSchema.parse(JSON.parse(text));
-}
-
-/** Runs one cell's fleet to its end; see the module comment. Containers are removed in every case. */
-export async function launchFleet(spec: FleetSpec, hooks: LaunchHooks = {}, docker: Docker = new Docker()): Promise<FleetOutcome> {
-  const say = (line: string) => hooks.onLog?.("fleet", line);
-  const startAt = Date.now() + (spec.startDelayMs ?? 4000);
-  const deadline = Date.now() + hardTimeoutMs(spec);
-  const uniq = Math.random().toString(36).slice(2, 6);
-  const plan = planFleet(spec, startAt, uniq);
-  const running: Running[] = [];
-  const follows: Promise<void>[] = [];
-  let progressTimer: NodeJS.Timeout | undefined;
-  const phaseTimers: NodeJS.Timeout[] = [];
-  const measureStart = startAt + spec.warmupMs;
-  const measureEnd = measureStart + spec.durationMs;
-  try {
-    await mkdir(spec.outDir, { recursive: true });
-    for (const s of plan) {
-      await mkdir(s.outDir, { recursive: true });
-      // The clients run as uid 10001; the folder is theirs to write.
-      await chmod(s.outDir, 0o777);
-    }
-    for (const s of plan) {
-      const container = await docker.createContainer(createOptions(s, spec.network));
-      running.push({ spec: s, container, log: createWriteStream(path.join(s.outDir, "client.log")), exitCode: null });
-    }
-    await Promise.all(running.map((r) => r.container.start()));
-    for (const r of running) follows.push(follow(docker, r, hooks).catch((e: Error) => say(`log stream of ${r.spec.name}: ${e.message}`)));
-    if (hooks.onPhase) {
-      const onPhase = hooks.onPhase;
-      onPhase("start", Date.now(), Math.max(0, startAt - Date.now()));
-      const at = (t: number, phase: FleetPhase, durationMs?: number) =>
-        phaseTimers.push(setTimeout(() => onPhase(phase, Date.now(), durationMs), Math.max(0, t - Date.now())));
-      if (spec.warmupMs > 0) at(startAt, "warmup", spec.warmupMs);
-      at(measureStart, "measure", spec.durationMs);
-      at(measureEnd, "drain");
-    }
-
-    // k6: find the published API ports, wait until each has initialised, release all at startAt.
-    const k6 = running.filter((r) => r.spec.apiPort);
-    for (const r of k6) {
-      const info = await r.container.inspect();
-      const binding = info.NetworkSettings.Ports?.[`${r.spec.apiPort}/tcp`]?.[0];
-      if (!binding) throw new Error(`${r.spec.name}: k6 API port was not published`);
-      r.hostApiPort = Number(binding.HostPort);
-    }
-    if (k6.length) {
-      const readyBy = startAt + 60_000;
-      const pending = new Set(k6);
-      while (pending.size && Date.now() < readyBy) {
-        for (const r of [...pending]) if (await k6Ready(r.hostApiPort as number)) pending.delete(r);
-        if (pending.size) await sleep(100, hooks.signal);
-      }
-      if (pending.size) throw new Error(`k6 not ready within 60 s of the start: ${[...pending].map((r) => r.spec.name).join(", ")}`);
-      await sleep(startAt - Date.now(), hooks.signal);
-      await Promise.all(
-        k6.map(async (r) => {
-          await k6Resume(r.hostApiPort as number);
-          r.releasedAt = Date.now();
-        }),
-      );
-      const late = Math.max(...k6.map((r) => (r.releasedAt as number) - startAt));
-      if (late > 200) say(`k6 released ${late} ms after the common start`);
-      progressTimer = setInterval(() => {
-        for (const r of k6) {
-          if (r.exitCode !== null || !r.hostApiPort) continue;
-          void k6RequestCount(r.hostApiPort).then((count) => {
-            if (count === undefined) return;
-            const t = Date.now();
-            const prev = r.lastCount ?? { t: r.releasedAt ?? t, count: 0 };
-            r.lastCount = { t, count };
-            const dt = (t - prev.t) / 1000;
-            if (dt <= 0) return;
-            const phase = t < startAt + spec.warmupMs ? "warmup" : t < startAt + spec.warmupMs + spec.durationMs ? "measure" : "drain";
-            hooks.onProgress?.({
-              group: r.spec.group,
-              clientIndex: r.spec.clientIndex,
-              tool: "k6",
-              t,
-              rps: Math.round(((count - prev.count) / dt) * 10) / 10,
-              phase,
-            });
-          });
-        }
-      }, 1000);
-    }
-
-    // Wait for every client to exit, killing what outlives the hard timeout.
-    await Promise.all(
-      running.map(async (r) => {
-        let timer: NodeJS.Timeout | undefined;
-        const timedOut = new Promise<"timeout">((resolve) => {
-          timer = setTimeout(() => resolve("timeout"), Math.max(0, deadline - Date.now()));
-        });
-        const aborted = new Promise<"aborted">((resolve) => {
-          if (hooks.signal?.aborted) resolve("aborted");
-          hooks.signal?.addEventListener("abort", () => resolve("aborted"), { once: true });
-        });
-        const outcome = await Promise.race([r.container.wait() as Promise<{ StatusCode: number }>, timedOut, aborted]);
-        clearTimeout(timer);
-        if (outcome === "timeout" || outcome === "aborted") {
-          r.error = outcome === "timeout" ? `killed: still running at the hard timeout (${hardTimeoutMs(spec)} ms)` : "aborted";
-          await r.container.kill().catch(() => undefined);
-          const w = (await r.container.wait().catch(() => ({ StatusCode: -1 }))) as { StatusCode: number };
-          r.exitCode = w.StatusCode;
-        } else {
-          r.exitCode = outcome.StatusCode;
-        }
-      }),
-    );
-    if (hooks.signal?.aborted) throw hooks.signal.reason ?? new Error("aborted");
-    if (progressTimer) clearInterval(progressTimer);
-    await Promise.race([Promise.all(follows), sleep(2000)]);
-
-    const clients: ClientOutcome[] = [];
-    for (const r of running) {
-      const s = r.spec;
+async function collectAll(clients: RunningClient[], spec: FleetSpec, startAt: number): Promise<ClientOutcome[]> {
+  const ctx = { warmupMs: spec.warmupMs, durationMs: spec.durationMs };
+  return Promise.all(
+    clients.map(async (c): Promise<ClientOutcome> => {
+      const s = c.spec;
       const o: ClientOutcome = {
         group: s.group,
         clientIndex: s.clientIndex,
         tool: s.tool,
         container: s.name,
         outDir: s.outDir,
-        exitCode: r.exitCode,
-        startedAt: r.releasedAt ?? startAt,
+        exitCode: c.exitCode,
+        startedAt: c.releasedAt ?? startAt,
       };
+      const exited = c.exitCode !== 0 ? `exited with code ${c.exitCode}` : undefined;
       try {
-        o.result = await collect(r, spec);
-        if (r.error) o.error = r.error;
-        else if (r.exitCode !== 0) o.error = `exited with code ${r.exitCode}`;
+        o.result = await driverFor(s.tool).collect(c, ctx);
+        const error = c.error ?? exited;
+        if (error) o.error = error;
       } catch (e) {
-        o.error = [r.error, r.exitCode !== 0 ? `exited with code ${r.exitCode}` : undefined, `no result: ${(e as Error).message}`]
-          .filter(Boolean)
-          .join("; ");
+        o.error = [c.error, exited, `no result: ${(e as Error).message}`].filter(Boolean).join("; ");
       }
-      clients.push(o);
-    }
-    hooks.onPhase?.("done", Date.now());
-    return { startAt, window: { measureStart, measureEnd }, clients, ok: clients.every((c) => c.result && !c.error) };
-  } finally {
-    if (progressTimer) clearInterval(progressTimer);
-    for (const t of phaseTimers) clearTimeout(t);
-    await Promise.all(running.map((r) => r.container.remove({ force: true, v: true }).catch(() => undefined)));
-    for (const r of running) r.log.end();
-  }
+      return o;
+    }),
+  );
 }
 
-/** Removes every container labelled fiblab.run=<runId> (optionally only one role); returns how many. */
-export async function removeRunContainers(runId: string, opts: { role?: string; docker?: Docker } = {}): Promise<number> {
-  const docker = opts.docker ?? new Docker();
-  const label = [`fiblab.run=${runId}`];
-  if (opts.role) label.push(`fiblab.role=${opts.role}`);
-  const list = await docker.listContainers({ all: true, filters: { label } });
-  await Promise.all(list.map((c) => docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => undefined)));
-  return list.length;
+/** Runs one cell's fleet to its end; see the module comment. Containers are removed in every case. */
+export async function launchFleet(spec: FleetSpec, hooks: LaunchHooks = {}): Promise<FleetOutcome> {
+  const say = (line: string) => hooks.onLog?.("fleet", line);
+  const startAt = Date.now() + startDelayMs(spec);
+  const deadline = Date.now() + hardTimeoutMs(spec);
+  const timeline: Timeline = { startAt, measureStart: startAt + spec.warmupMs, measureEnd: startAt + spec.warmupMs + spec.durationMs };
+  const plan = planFleet(spec, startAt, Math.random().toString(36).slice(2, 6));
+  const clients: RunningClient[] = [];
+  const stops: (() => void)[] = [];
+  try {
+    // create
+    for (const s of plan) {
+      await mkdir(s.outDir, { recursive: true });
+      await chmod(s.outDir, 0o777); // the clients run as uid 10001; the folder is theirs to write
+      clients.push(await createClient(s, spec.network));
+    }
+    // start
+    await Promise.all(clients.map((c) => c.container.start()));
+    const emit = (p: ClientProgress) => hooks.onProgress?.(p);
+    const follows = clients.map((c) =>
+      follow(c, emit, (line) => hooks.onLog?.(`${c.spec.group}-${c.spec.clientIndex}`, line)).catch((e: Error) =>
+        say(`log stream of ${c.spec.name}: ${e.message}`),
+      ),
+    );
+    stops.push(announcePhases(spec, timeline, hooks.onPhase));
+    // release
+    const groups = byDriver(clients);
+    await Promise.all([...groups].map(([d, cs]) => d.release(cs, { startAt, say, ...(hooks.signal ? { signal: hooks.signal } : {}) })));
+    for (const [d, cs] of groups) if (d.watch) stops.push(d.watch(cs, { ...timeline, emit }));
+    // wait
+    await Promise.all(clients.map((c) => waitForExit(c, deadline, hooks.signal)));
+    if (hooks.signal?.aborted) throw hooks.signal.reason ?? new Error("aborted");
+    stops.forEach((stop) => stop());
+    await Promise.race([Promise.all(follows), new Promise((r) => setTimeout(r, 2000))]);
+    // collect
+    const outcomes = await collectAll(clients, spec, startAt);
+    hooks.onPhase?.("done", Date.now());
+    return { startAt, window: { measureStart: timeline.measureStart, measureEnd: timeline.measureEnd }, clients: outcomes, ok: outcomes.every((c) => c.result && !c.error) };
+  } finally {
+    stops.forEach((stop) => stop());
+    await Promise.all(clients.map(removeClient));
+  }
 }

@@ -1,6 +1,6 @@
 import { execa } from "execa";
 import os from "node:os";
-import { docker } from "../docker/sweep.js";
+import { docker } from "../docker/client.js";
 import { repoRoot } from "../models/catalog.js";
 
 /** Where and with what a run was made, so two archived runs can be told apart. */

@@ -1,7 +1,9 @@
-import { launchFleet, removeRunContainers } from "../fleet/launch.js";
 import type { ClientResult } from "../../../loadtests/contract/result.js";
-import { ContainerSampler } from "../measure/container-sampler.js";
-import type { ContainerRole, ContainerStats } from "../measure/container-stats.js";
+import { LABEL, labelFilter } from "../docker/labels.js";
+import { ContainerSampler, type SampledWindow } from "../docker/sampler.js";
+import { launchFleet } from "../fleet/launch.js";
+import type { ContainerStats } from "../measure/container-stats.js";
+import type { HostUsage } from "../measure/host-usage.js";
 import type { Cell } from "../scenario/expand.js";
 
 export interface CellFleetInput {
@@ -10,6 +12,7 @@ export interface CellFleetInput {
   network: string;
   outDir: string;
   labels: Record<string, string>;
+  seed: number;
   signal?: AbortSignal;
   onPhase?(phase: "warmup" | "load", durationMs?: number): void;
   onRate?(rps: number): void;
@@ -21,83 +24,85 @@ export interface CellFleetOutcome {
   containers: ContainerStats[];
   /** The sampled window (the measurement phase), ms. */
   windowMs?: number;
+  host?: HostUsage;
   errors: string[];
-  notes: string[];
 }
 
-function roleOf(labels: Record<string, string>): ContainerRole | undefined {
-  const role = labels["fiblab.role"];
-  return role === "model" || role === "front" || role === "client" ? role : undefined;
+/**
+ * Samples a cell's containers over exactly the fleet's measurement phase: started when the
+ * phase begins, stopped when it ends (or when the fleet ends early).
+ */
+class WindowSampling {
+  private pending: Promise<ContainerSampler> | undefined;
+  result: SampledWindow | undefined;
+
+  constructor(private readonly label: string) {}
+
+  start(): void {
+    this.pending = ContainerSampler.forLabel(this.label).then(async (s) => {
+      await s.start();
+      return s;
+    });
+  }
+
+  async stop(): Promise<void> {
+    const pending = this.pending;
+    this.pending = undefined;
+    const sampler = await pending?.catch(() => undefined);
+    if (sampler) this.result = await sampler.stop();
+  }
 }
 
 /**
  * One cell's load: launch the fleet, and over exactly its measurement phase sample every
  * container of the cell (model replicas, front, clients: a throttled client would distort
- * what it measured, so its CPU is reported too).
+ * what it measured, so its CPU is reported too) and the host's CPU.
  */
 export async function runCellFleet(input: CellFleetInput): Promise<CellFleetOutcome> {
-  const cellLabel = `fiblab.cell=${input.cell.id}`;
-  let sampler: ContainerSampler | undefined;
-  let sampling: Promise<void> | undefined;
-  let sampledFrom = 0;
-  let containers: ContainerStats[] = [];
-  let windowMs: number | undefined;
-  const stopSampling = async () => {
-    const pending = sampling;
-    sampling = undefined;
-    await pending?.catch(() => undefined);
-    const s = sampler;
-    sampler = undefined;
-    if (!s) return;
-    containers = await s.stop();
-    windowMs = Date.now() - sampledFrom;
-  };
+  const sampling = new WindowSampling(labelFilter(LABEL.cell, input.cell.id));
   // Live rate: the sum over clients of their latest per-second figure.
   const latest = new Map<string, number>();
-
+  const { workload } = input.cell;
   let outcome: Awaited<ReturnType<typeof launchFleet>>;
   try {
     outcome = await launchFleet(
-    {
-      runId: input.runId,
-      cellId: input.cell.id,
-      network: input.network,
-      outDir: input.outDir,
-      groups: input.cell.workload.groups,
-      durationMs: input.cell.workload.durationMs,
-      warmupMs: input.cell.workload.warmupMs,
-      labels: input.labels,
-    },
-    {
-      signal: input.signal,
-      onLog: (source, line) => input.onLog?.(`${source}: ${line}`),
-      onProgress: (p) => {
-        latest.set(`${p.group}/${p.clientIndex}`, p.rps);
-        input.onRate?.([...latest.values()].reduce((a, b) => a + b, 0));
+      {
+        runId: input.runId,
+        cellId: input.cell.id,
+        network: input.network,
+        outDir: input.outDir,
+        groups: workload.groups,
+        durationMs: workload.durationMs,
+        warmupMs: workload.warmupMs,
+        labels: input.labels,
+        seed: input.seed,
       },
-      onPhase: (phase, _at, durationMs) => {
-        if (phase === "warmup") input.onPhase?.("warmup", durationMs);
-        if (phase === "measure") {
-          input.onPhase?.("load", durationMs);
-          sampledFrom = Date.now();
-          sampling = ContainerSampler.forLabel(cellLabel, roleOf).then((s) => {
-            sampler = s;
-            return s.start();
-          });
-        }
-        if (phase === "drain") void stopSampling();
+      {
+        ...(input.signal ? { signal: input.signal } : {}),
+        onLog: (source, line) => input.onLog?.(`${source}: ${line}`),
+        onProgress: (p) => {
+          latest.set(`${p.group}/${p.clientIndex}`, p.rps);
+          input.onRate?.([...latest.values()].reduce((a, b) => a + b, 0));
+        },
+        onPhase: (phase, _at, durationMs) => {
+          if (phase === "warmup") input.onPhase?.("warmup", durationMs);
+          if (phase === "measure") {
+            input.onPhase?.("load", durationMs);
+            sampling.start();
+          }
+          if (phase === "drain") void sampling.stop();
+        },
       },
-    },
     );
   } finally {
-    await stopSampling();
+    await sampling.stop();
   }
-  const results = outcome.clients.flatMap((c) => (c.result ? [c.result] : []));
-  const errors = outcome.clients.flatMap((c) => (c.error ? [`${c.group}[${c.clientIndex}] (${c.tool}): ${c.error}`] : []));
-  return { results, containers, ...(windowMs !== undefined ? { windowMs } : {}), errors, notes: [] };
-}
-
-/** Remove every load client a run started (the runner's safety net on interrupt). */
-export async function sweepFleet(runId: string): Promise<void> {
-  await removeRunContainers(runId).catch(() => undefined);
+  const sampled = sampling.result;
+  return {
+    results: outcome.clients.flatMap((c) => (c.result ? [c.result] : [])),
+    containers: sampled?.containers ?? [],
+    ...(sampled ? { windowMs: sampled.windowMs } : {}),
+    ...(sampled?.host ? { host: sampled.host } : {}),
+    errors: outcome.clients.flatMap((c) => (c.error ? [`${c.group}[${c.clientIndex}] (${c.tool}): ${c.error}`] : [])),
+  };
 }

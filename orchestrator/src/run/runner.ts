@@ -1,12 +1,14 @@
-import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { down, up, type Deployment } from "../docker/compose.js";
+import { docker } from "../docker/client.js";
+import { LABEL, cellLabels } from "../docker/labels.js";
 import { freePort } from "../docker/ports.js";
-import { projectLabel, sweepByLabel } from "../docker/sweep.js";
+import { runLabel, sweepByLabel } from "../docker/sweep.js";
 import { loadCatalog, findModel, repoRoot } from "../models/catalog.js";
+import { resolveKnobs } from "../models/knobs.js";
 import type { Manifest } from "../models/manifest.js";
-import { loadScenarioFile } from "../scenario/load.js";
-import { expandScenario, type Cell } from "../scenario/expand.js";
+import { loadScenarioFile, scenarioContext } from "../scenario/load.js";
+import { expandScenario, type Cell, type Expansion } from "../scenario/expand.js";
 import type { Scenario } from "../scenario/schema.js";
 import { summariseCell, type CellSummary } from "../measure/cell-summary.js";
 import { summariseRun, type RunSummary } from "../measure/run-summary.js";
@@ -15,9 +17,9 @@ import { entryFor, recordRun } from "../archive/index.js";
 import { renderMarkdown } from "../report/markdown.js";
 import { renderHtml } from "../report/html.js";
 import { readChartJs } from "../report/chartjs.js";
-import { captureEnvironment } from "./environment.js";
+import { captureEnvironment, type Environment } from "./environment.js";
 import { verifyModel } from "./verify.js";
-import { runCellFleet, sweepFleet } from "./fleet.js";
+import { runCellFleet } from "./fleet.js";
 
 export type Phase = "up" | "verify" | "warmup" | "load" | "collect" | "down";
 
@@ -28,6 +30,8 @@ export interface RunEvents {
   rate?(cell: Cell, rps: number): void;
   cellDone?(cell: Cell, summary: CellSummary): void;
   log?(message: string): void;
+  /** Something the user should know before trusting the figures (another run sharing the machine). */
+  warn?(message: string): void;
 }
 
 export interface RunOptions {
@@ -45,21 +49,19 @@ export interface RunOutcome {
   markdown?: string;
 }
 
-export const RUN_LABEL = "fiblab.run";
+/** Upstream keep-alive connections the front holds per model, unless the manifest forbids them. */
+const UPSTREAM_KEEPALIVE = 32;
 
-/** The environment a model's compose service is started with, from its topology. */
+/** The environment a model's compose service is started with: its knobs, limits and the front's settings. */
 export function deploymentEnv(manifest: Manifest, scenario: Scenario, topology: Cell["topology"]): Record<string, string> {
-  const env: Record<string, string> = {
+  return {
+    ...resolveKnobs(manifest, topology),
     CPUS: String(topology.cpus),
-    UPSTREAM_KEEPALIVE: manifest.front.upstreamKeepalive ? "32" : "0",
-    BALANCE: scenario.front?.balance ?? "round_robin",
+    UPSTREAM_KEEPALIVE: manifest.front.upstreamKeepalive ? String(UPSTREAM_KEEPALIVE) : "0",
+    BALANCE: scenario.front.balance,
+    ...(scenario.front.cpus !== undefined ? { FRONT_CPUS: String(scenario.front.cpus) } : {}),
+    ...(topology.memory !== undefined ? { MEMORY: topology.memory } : {}),
   };
-  if (scenario.front?.cpus !== undefined) env.FRONT_CPUS = String(scenario.front.cpus);
-  if (topology.workers !== undefined) env.WORKERS = String(topology.workers);
-  if (topology.threads !== undefined) env.THREADS = String(topology.threads);
-  if (topology.memory !== undefined) env.MEMORY = topology.memory;
-  for (const [k, v] of Object.entries(topology.env ?? {})) env[k] = String(v);
-  return env;
 }
 
 class Interrupted extends Error {
@@ -72,30 +74,79 @@ function checkAbort(signal?: AbortSignal) {
   if (signal?.aborted) throw new Interrupted();
 }
 
+/** Validate a scenario file against the catalog and expand it into cells; starts nothing. */
+export async function planScenario(file: string, seed?: number) {
+  const catalog = await loadCatalog();
+  const { scenario, text } = await loadScenarioFile(file, scenarioContext(catalog));
+  const expansion = expandScenario(scenario, seed !== undefined ? { seed } : {});
+  return { catalog, scenario, text, expansion };
+}
+
+/** Runs of the lab other than this one that have containers up right now. */
+export async function otherActiveRuns(runId: string): Promise<string[]> {
+  const list = await docker.listContainers({ filters: { label: [LABEL.run] } }).catch(() => []);
+  return [...new Set(list.map((c) => c.Labels[LABEL.run] ?? "").filter((id) => id && id !== runId))];
+}
+
+/** The compose project of one cell: every container and network of the deployment carries it. */
+function projectName(runId: string, order: number): string {
+  return `fiblab-${runId.toLowerCase().replace(/[^a-z0-9]+/g, "")}-${order}`.slice(0, 60);
+}
+
+async function deploymentFor(cell: Cell, manifest: Manifest, scenario: Scenario, runId: string): Promise<Deployment> {
+  return {
+    project: projectName(runId, cell.order),
+    model: cell.model,
+    replicas: cell.topology.replicas,
+    env: deploymentEnv(manifest, scenario, cell.topology),
+    httpPort: await freePort(),
+    tcpPort: await freePort(),
+    labels: cellLabels(runId, cell.id),
+    ...(cell.topology.cpuset !== undefined ? { cpuset: cell.topology.cpuset } : {}),
+  };
+}
+
+interface RunContext {
+  run: RunDir;
+  scenario: Scenario;
+  expansion: Expansion;
+  catalog: Manifest[];
+  environment: Environment;
+  events: RunEvents;
+  signal: AbortSignal | undefined;
+}
+
+/** Every cell in the recorded order; `current` always names the deployment that is up, for cleanup. */
+async function runCells(ctx: RunContext, cells: CellSummary[], current: { d?: Deployment }): Promise<void> {
+  for (const cell of ctx.expansion.cells) {
+    checkAbort(ctx.signal);
+    const manifest = findModel(ctx.catalog, cell.model);
+    current.d = await deploymentFor(cell, manifest, ctx.scenario, ctx.run.id);
+    const summary = await runCell(cell, manifest, current.d, ctx);
+    cells.push(summary);
+    await ctx.run.writeJson(`cells/${cell.id}/summary.json`, summary);
+    ctx.events.cellDone?.(cell, summary);
+    ctx.events.phase?.(cell, "down");
+    await down(current.d);
+    current.d = undefined;
+  }
+  checkAbort(ctx.signal);
+}
+
 /**
  * `lab run`: validate, expand, and for each cell in the recorded random order bring the model up
  * in its topology, verify it, load it with the fleet, sample its containers, tear it down. Every
  * container a run makes carries its run label, so an interrupted run is swept up completely and
  * its folder is renamed to say it is incomplete.
  */
-/** Validate a scenario file against the catalog and expand it into cells; starts nothing. */
-export async function planScenario(file: string, seed?: number) {
-  const catalog = await loadCatalog();
-  const { scenario, text } = await loadScenarioFile(file, {
-    knownModels: catalog.map((m) => m.name),
-    modelProtocols: Object.fromEntries(catalog.map((m) => [m.name, m.protocols])),
-  });
-  const expansion = expandScenario(scenario, seed !== undefined ? { seed } : {});
-  return { catalog, scenario, text, expansion };
-}
-
 export async function runScenario(file: string, opts: RunOptions = {}): Promise<RunOutcome> {
   const events = opts.events ?? {};
   const resultsDir = opts.resultsDir ?? path.join(repoRoot, "results");
   const { catalog, scenario, text, expansion } = await planScenario(file, opts.seed);
   const run = await RunDir.create(resultsDir, scenario.name);
-  const runLabel = `${RUN_LABEL}=${run.id}`;
   events.planned?.({ runId: run.id, cells: expansion.cells, seed: expansion.seed });
+  const others = await otherActiveRuns(run.id);
+  if (others.length) events.warn?.(`another lab run is active on this machine (${others.join(", ")}): both share its CPUs; cells it overlaps will be flagged machine busy`);
 
   const images = ["fiblab/front:latest", "fiblab/k6:latest", "fiblab/loadclient:latest", ...scenario.models.map((m) => `fiblab/${m}:latest`)];
   const environment = await captureEnvironment(images);
@@ -103,50 +154,29 @@ export async function runScenario(file: string, opts: RunOptions = {}): Promise<
   await run.writeJson("scenario.resolved.json", { ...scenario, seed: expansion.seed, order: expansion.cells.map((c) => c.id) });
   await run.writeJson("environment.json", environment);
 
+  const ctx: RunContext = { run, scenario, expansion, catalog, environment, events, signal: opts.signal };
   const startedAt = new Date();
   const cells: CellSummary[] = [];
-  let current: Deployment | undefined;
+  const current: { d?: Deployment } = {};
   try {
-    for (const cell of expansion.cells) {
-      checkAbort(opts.signal);
-      const manifest = findModel(catalog, cell.model);
-      current = {
-        project: `fiblab-${run.id.toLowerCase().replace(/[^a-z0-9]+/g, "")}-${cell.order}`.slice(0, 60),
-        model: cell.model,
-        replicas: cell.topology.replicas,
-        env: deploymentEnv(manifest, scenario, cell.topology),
-        httpPort: await freePort(),
-        tcpPort: await freePort(),
-        labels: { [RUN_LABEL]: run.id, "fiblab.cell": cell.id },
-        ...(cell.topology.cpuset !== undefined ? { cpuset: cell.topology.cpuset } : {}),
-      };
-      const summary = await runCell(cell, manifest, current, run, events, opts.signal);
-      cells.push(summary);
-      await run.writeJson(`cells/${cell.id}/summary.json`, summary);
-      events.cellDone?.(cell, summary);
-      events.phase?.(cell, "down");
-      await down(current);
-      await sweepByLabel(projectLabel(current.project));
-      current = undefined;
-    }
-    checkAbort(opts.signal);
+    await runCells(ctx, cells, current);
   } catch (err) {
     // Whatever happened, nothing the run created may outlive it.
-    await sweepFleet(run.id);
-    if (current) await down(current).catch(() => undefined);
-    await sweepByLabel(runLabel);
-    if (current) await sweepByLabel(projectLabel(current.project));
+    if (current.d) await down(current.d).catch(() => undefined);
+    await sweepByLabel(runLabel(run.id));
     const interrupted = err instanceof Interrupted || opts.signal?.aborted === true;
     const reason = interrupted ? "interrupted (SIGINT/SIGTERM)" : `failed: ${(err as Error).stack ?? err}`;
-    if (cells.length > 0) {
-      await run.writeJson("cells.partial.json", cells).catch(() => undefined);
-    }
+    if (cells.length > 0) await run.writeJson("cells.partial.json", cells).catch(() => undefined);
     const dir = await run.abandon(`${reason}\n${cells.length} of ${expansion.cells.length} cells finished.`);
     await recordRun(resultsDir, entryFor(run, { scenario: scenario.name, cells: cells.length, gitCommit: environment.gitCommit, reason }));
     if (interrupted) return { runId: run.id, dir, status: "incomplete" };
     throw err;
   }
+  return finishRun(ctx, cells, startedAt, resultsDir);
+}
 
+async function finishRun(ctx: RunContext, cells: CellSummary[], startedAt: Date, resultsDir: string): Promise<RunOutcome> {
+  const { run, scenario, expansion, environment } = ctx;
   const summary = summariseRun({
     runId: run.id,
     scenario,
@@ -160,6 +190,8 @@ export async function runScenario(file: string, opts: RunOptions = {}): Promise<
       cores: environment.cores,
       memoryBytes: environment.memoryBytes,
       dockerVersion: environment.docker.server,
+      cgroupVersion: environment.docker.cgroupVersion,
+      storageDriver: environment.docker.storageDriver,
       nodeVersion: environment.node,
       gitCommit: environment.gitCommit,
       gitDirty: environment.gitDirty,
@@ -176,16 +208,9 @@ export async function runScenario(file: string, opts: RunOptions = {}): Promise<
   return { runId: run.id, dir, status: "complete", summary, markdown };
 }
 
-async function runCell(
-  cell: Cell,
-  manifest: Manifest,
-  d: Deployment,
-  run: RunDir,
-  events: RunEvents,
-  signal: AbortSignal | undefined,
-): Promise<CellSummary> {
-  const started = new Date();
-  const base = { cell, startedAt: started.toISOString() };
+async function runCell(cell: Cell, manifest: Manifest, d: Deployment, ctx: RunContext): Promise<CellSummary> {
+  const { run, events, signal } = ctx;
+  const base = { cell, startedAt: new Date().toISOString() };
   const failed = (error: string): CellSummary =>
     summariseCell({ ...base, results: [], status: "failed", error, finishedAt: new Date().toISOString() });
 
@@ -205,13 +230,13 @@ async function runCell(
   }
   checkAbort(signal);
 
-  const outDir = await run.mkdir(`cells/${cell.id}/clients`);
   const fleet = await runCellFleet({
     cell,
     runId: run.id,
     network: `${d.project}_lab`,
-    outDir,
-    labels: { [RUN_LABEL]: run.id, "fiblab.cell": cell.id },
+    outDir: await run.mkdir(`cells/${cell.id}/clients`),
+    labels: cellLabels(run.id, cell.id),
+    seed: ctx.expansion.seed + cell.order,
     ...(signal ? { signal } : {}),
     onPhase: (phase, durationMs) => events.phase?.(cell, phase, durationMs !== undefined ? { durationMs } : {}),
     onRate: (rps) => events.rate?.(cell, rps),
@@ -219,14 +244,13 @@ async function runCell(
   });
   checkAbort(signal);
   events.phase?.(cell, "collect");
-  const failedClients = fleet.errors.length > 0;
   return summariseCell({
     ...base,
     results: fleet.results,
     containers: fleet.containers,
     ...(fleet.windowMs !== undefined ? { containersWindowMs: fleet.windowMs } : {}),
-    ...(failedClients ? { status: "failed" as const, error: `load clients failed: ${fleet.errors.join("; ")}` } : {}),
+    ...(fleet.host ? { host: fleet.host } : {}),
+    ...(fleet.errors.length > 0 ? { status: "failed" as const, error: `load clients failed: ${fleet.errors.join("; ")}` } : {}),
     finishedAt: new Date().toISOString(),
-    notes: fleet.notes,
   });
 }

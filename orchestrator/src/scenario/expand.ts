@@ -1,5 +1,5 @@
 import { randomInt } from "node:crypto";
-import type { Group, Load, Scenario, Topology, Workload } from "./schema.js";
+import type { Scenario, Topology, Workload } from "./schema.js";
 
 /** One measurement: a model in a topology under a workload, one repeat. */
 export interface Cell {
@@ -66,6 +66,7 @@ export function expandScenario(scenario: Scenario, opts: { seed?: number } = {})
   const cells: Omit<Cell, "order">[] = [];
   for (const model of scenario.models) {
     for (const topology of scenario.topologies) {
+      if (topology.models && !topology.models.includes(model)) continue;
       for (const workload of scenario.workloads) {
         const key = cellKey(model, topology.id, workload.name);
         for (let repeat = 1; repeat <= scenario.repeat; repeat++) {
@@ -75,37 +76,4 @@ export function expandScenario(scenario: Scenario, opts: { seed?: number } = {})
     }
   }
   return { seed, cells: shuffle(cells, mulberry32(seed)).map((c, order) => ({ ...c, order })) };
-}
-
-/** What one client container of a group is asked to do. */
-export interface ClientPlan {
-  group: string;
-  clientIndex: number;
-  load: Load;
-}
-
-/**
- * Split a group's load over its clients: the open rate evenly, connections as evenly as whole
- * numbers allow (the first clients take the remainder), an autocannon rate cap in proportion to
- * the client's connections.
- */
-export function planClients(group: Group): ClientPlan[] {
-  const n = group.clients.count;
-  const load = group.load;
-  return Array.from({ length: n }, (_, clientIndex): ClientPlan => {
-    if (load.model === "open") {
-      return { group: group.name, clientIndex, load: { model: "open", rate: load.rate / n } };
-    }
-    const connections = Math.floor(load.connections / n) + (clientIndex < load.connections % n ? 1 : 0);
-    return {
-      group: group.name,
-      clientIndex,
-      load: {
-        model: "closed",
-        connections,
-        pipelining: load.pipelining,
-        ...(load.rate !== undefined ? { rate: (load.rate * connections) / load.connections } : {}),
-      },
-    };
-  });
 }

@@ -1,7 +1,8 @@
 import { readFile } from "node:fs/promises";
 import YAML from "yaml";
 import type { z } from "zod";
-import type { Protocol } from "../models/manifest.js";
+import { acceptsKnob, knobList, requestedKnobs } from "../models/knobs.js";
+import type { Manifest, Protocol } from "../models/manifest.js";
 import { ScenarioSchema, type Scenario } from "./schema.js";
 
 /** One thing wrong with a scenario file. */
@@ -21,10 +22,19 @@ export class ScenarioError extends Error {
   }
 }
 
-/** What the catalog tells validation: the models that exist and the protocols each serves. */
+/** What the catalog tells validation: the models that exist, the protocols and knobs of each. */
 export interface ScenarioContext {
   knownModels: readonly string[];
   modelProtocols: Readonly<Record<string, readonly Protocol[]>>;
+  modelKnobs: Readonly<Record<string, Pick<Manifest, "knobs">>>;
+}
+
+export function scenarioContext(catalog: readonly Manifest[]): ScenarioContext {
+  return {
+    knownModels: catalog.map((m) => m.name),
+    modelProtocols: Object.fromEntries(catalog.map((m) => [m.name, m.protocols])),
+    modelKnobs: Object.fromEntries(catalog.map((m) => [m.name, { knobs: m.knobs }])),
+  };
 }
 
 /** ["workloads", 0, "groups", 1, "tool"] -> "workloads[0].groups[1].tool" */
@@ -68,6 +78,7 @@ function catalogProblems(raw: unknown, ctx: ScenarioContext): ScenarioProblem[] 
       models.push(m);
     }
   });
+  problems.push(...knobProblems(raw, models, ctx));
   if (!Array.isArray(raw.workloads)) return problems;
   raw.workloads.forEach((w: unknown, wi) => {
     if (!isRecord(w) || !Array.isArray(w.groups)) return;
@@ -83,6 +94,43 @@ function catalogProblems(raw: unknown, ctx: ScenarioContext): ScenarioProblem[] 
         });
       }
     });
+  });
+  return problems;
+}
+
+/**
+ * Every knob a topology sets must be one the models it applies to have: compose forwards only the
+ * knobs it lists, so a misspelt or foreign knob would be dropped silently while the report still
+ * labelled the cell with it.
+ */
+function knobProblems(raw: Record<string, unknown>, models: readonly string[], ctx: ScenarioContext): ScenarioProblem[] {
+  if (!Array.isArray(raw.topologies)) return [];
+  const problems: ScenarioProblem[] = [];
+  raw.topologies.forEach((t: unknown, ti) => {
+    if (!isRecord(t)) return;
+    const only = Array.isArray(t.models) ? t.models.filter((m): m is string => typeof m === "string") : undefined;
+    only?.forEach((m, i) => {
+      if (!models.includes(m)) problems.push({ path: `topologies[${ti}].models[${i}]`, message: `"${m}" is not among the scenario's models (${models.join(", ")})` });
+    });
+    const applies = only ? models.filter((m) => only.includes(m)) : models;
+    const settings = {
+      workers: typeof t.workers === "number" ? t.workers : undefined,
+      threads: typeof t.threads === "number" ? t.threads : undefined,
+      env: isRecord(t.env) ? (t.env as Record<string, string | number | boolean>) : undefined,
+    };
+    for (const r of requestedKnobs(settings)) {
+      const lacking = applies.filter((m) => {
+        const manifest = ctx.modelKnobs[m];
+        return manifest !== undefined && !acceptsKnob(manifest, r.knob);
+      });
+      for (const m of lacking) {
+        const manifest = ctx.modelKnobs[m] as Pick<Manifest, "knobs">;
+        problems.push({
+          path: `topologies[${ti}].${r.field}`,
+          message: `model ${m} has no ${r.knob} knob (its knobs: ${knobList(manifest)}); set it in a topology limited to the models that have it (topologies[].models)`,
+        });
+      }
+    }
   });
   return problems;
 }

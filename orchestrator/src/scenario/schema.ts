@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { Protocol } from "../models/manifest.js";
+import { ARRIVALS } from "../../../loadtests/contract/env.js";
 import { tryParseDuration } from "./duration.js";
 
 /**
@@ -38,6 +39,8 @@ export type LoadModel = z.infer<typeof LoadModelSchema>;
 const TopologyBase = z
   .object({
     name: NameSchema.optional(),
+    /** The models this topology applies to (default: every model of the scenario). */
+    models: z.array(z.string()).nonempty().optional(),
     replicas: z.number().int().min(1),
     /** CPU limit per replica. */
     cpus: z.number().positive(),
@@ -181,6 +184,11 @@ export const OpenLoadSchema = z
      * in order, so requests pipeline on a connection when the server is slow.
      */
     connections: z.number().int().min(1).optional(),
+    /**
+     * tcp tool only: how arrivals are spaced, evenly (uniform, the default) or as a seeded Poisson
+     * process, so a measurement can be set beside queueing theory (M/D/c).
+     */
+    arrivals: z.enum(ARRIVALS).optional(),
   })
   .strict();
 
@@ -234,6 +242,7 @@ interface GroupView {
   tool?: Tool;
   loadModel?: LoadModel;
   rate?: unknown;
+  arrivals?: unknown;
   connections?: number;
   pipelining?: number;
   clientCount: number;
@@ -252,6 +261,7 @@ function viewGroup(raw: Record<string, unknown>): GroupView {
     tool: ToolSchema.safeParse(raw.tool).data,
     loadModel: LoadModelSchema.safeParse(load.model).data,
     rate: load.rate,
+    arrivals: load.arrivals,
     connections: typeof load.connections === "number" ? load.connections : undefined,
     pipelining: typeof load.pipelining === "number" ? load.pipelining : 1,
     clientCount: typeof clients.count === "number" ? clients.count : 1,
@@ -272,6 +282,9 @@ function checkGroup(g: GroupView, ctx: z.RefinementCtx): void {
   }
   if (g.tool === "autocannon" && g.loadModel === "open") {
     issue(["load", "model"], "autocannon only drives the closed model (connections); use k6 or the tcp tool for an open model");
+  }
+  if (g.loadModel === "open" && g.arrivals !== undefined && g.tool !== undefined && g.tool !== "tcp") {
+    issue(["load", "arrivals"], `arrivals is for the tcp tool only; ${g.tool}'s open model spaces arrivals evenly`);
   }
   if (g.loadModel === "open" && g.connections !== undefined && g.tool !== undefined && g.tool !== "tcp") {
     issue(["load", "connections"], `connections on the open model is for the tcp tool only; ${g.tool} opens what the arrival rate needs`);

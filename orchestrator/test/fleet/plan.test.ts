@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { executionSegment, hardTimeoutMs, k6VuPool, mixEnv, planFleet, type FleetGroup, type FleetSpec } from "../../src/fleet/plan.js";
+import { executionSegment, k6VuPool } from "../../src/fleet/drivers/k6.js";
+import { hardTimeoutMs, mixEnv, planFleet, type FleetGroup, type FleetSpec } from "../../src/fleet/plan.js";
 
 const fib = (arg: number, weight = 1) => ({ text: `fib ${arg}`, kind: "fib" as const, arg, weight });
 const sleepReq = (arg: number, weight = 1) => ({ text: `sleep ${arg}`, kind: "sleep" as const, arg, weight });

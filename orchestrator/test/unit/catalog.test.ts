@@ -4,6 +4,7 @@ import YAML from "yaml";
 import { describe, expect, it } from "vitest";
 import { loadCatalog, repoRoot } from "../../src/models/catalog.js";
 import { planScenario } from "../../src/run/runner.js";
+import { HARDENING, hardenedHostConfig } from "../../src/docker/hardening.js";
 
 describe("the catalog", () => {
   it("lists the 16 models of the design and the calibration target", async () => {
@@ -19,10 +20,9 @@ describe("the catalog", () => {
   });
 
   it("has exactly one compose service, in a profile of its own name, per manifest", async () => {
-    const compose = YAML.parse(await readFile(path.join(repoRoot, "docker-compose.yml"), "utf8"), { merge: true });
-    const services = compose.services as Record<string, { profiles?: string[]; image?: string; build?: { dockerfile?: string } }>;
+    const services = await composeServices();
     const fromCompose = Object.entries(services)
-      .filter(([, s]) => s.build?.dockerfile?.endsWith("/Dockerfile") && s.build.dockerfile.split("/").length === 2)
+      .filter(([, s]) => s.labels?.["fiblab.role"] === "model")
       .map(([name]) => name)
       .sort();
     const catalog = (await loadCatalog()).map((m) => m.name);
@@ -32,7 +32,50 @@ describe("the catalog", () => {
       expect(services[name]?.image).toBe(`fiblab/${name}:latest`);
     }
   });
+
+  it("gives every manifest knob the manifest's default in the compose file (users run it by hand)", async () => {
+    const services = await composeServices();
+    for (const m of await loadCatalog()) {
+      const env = services[m.name]?.environment ?? {};
+      for (const [knob, spec] of Object.entries(m.knobs)) {
+        expect(env[knob], `${m.name}: ${knob} is not passed to the container`).toBeDefined();
+        // "${WORKERS:-2}": what compose substitutes when the variable is unset.
+        const dflt = /^\$\{[A-Z0-9_]+:-(.*)\}$/.exec(String(env[knob]))?.[1];
+        expect(dflt, `${m.name}: ${knob} default`).toBe(String(spec.default));
+      }
+    }
+  });
+
+  it("hardens models, the front and the fleet's containers alike", async () => {
+    const services = await composeServices();
+    const fleet = hardenedHostConfig();
+    for (const [name, s] of Object.entries(services)) {
+      if (!s.labels?.["fiblab.role"]) continue;
+      expect(s.read_only, name).toBe(HARDENING.readOnly);
+      expect(s.cap_drop, name).toEqual(fleet.CapDrop);
+      expect(s.security_opt, name).toEqual(fleet.SecurityOpt);
+      expect(s.tmpfs, name).toEqual(Object.entries(HARDENING.tmpfs).map(([dir, opts]) => `${dir}:${opts}`));
+      expect(s.user, name).toBe(HARDENING.user);
+    }
+  });
 });
+
+interface ComposeService {
+  profiles?: string[];
+  image?: string;
+  labels?: Record<string, string>;
+  environment?: Record<string, string | number>;
+  read_only?: boolean;
+  cap_drop?: string[];
+  security_opt?: string[];
+  tmpfs?: string[];
+  user?: string;
+}
+
+async function composeServices(): Promise<Record<string, ComposeService>> {
+  const compose = YAML.parse(await readFile(path.join(repoRoot, "docker-compose.yml"), "utf8"), { merge: true });
+  return compose.services as Record<string, ComposeService>;
+}
 
 describe("the shipped scenarios", async () => {
   const dir = path.join(repoRoot, "loadtests/scenarios");

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { expandScenario, mulberry32, planClients, shuffle } from "../../../src/scenario/expand.js";
+import { planClients } from "../../../src/fleet/plan.js";
+import { expandScenario, mulberry32, shuffle } from "../../../src/scenario/expand.js";
 import { validScenario } from "../fixtures.js";
 
 describe("expandScenario", () => {

@@ -56,9 +56,19 @@ describe("parseScenario: a valid file", () => {
   });
 
   it("takes further knobs as env and names the topology after them", () => {
-    const s = validateScenario({ ...validRaw(), topologies: [{ replicas: 1, cpus: 2, workers: 4, env: { POOL: 2, REUSEPORT: true } }] }, ctx);
+    const knobs = { WORKERS: { default: 2, description: "w" }, POOL: { default: 0, description: "p" }, REUSEPORT: { default: 0, description: "r" } };
+    const withKnobs = { ...ctx, modelKnobs: { ...ctx.modelKnobs, "py-threads": { knobs }, "gunicorn-sync": { knobs } } };
+    const s = validateScenario({ ...validRaw(), topologies: [{ replicas: 1, cpus: 2, workers: 4, env: { POOL: 2, REUSEPORT: true } }] }, withKnobs);
     expect(s.topologies[0]!.env).toEqual({ POOL: 2, REUSEPORT: true });
     expect(s.topologies[0]!.id).toBe("1x2cpu-w4-pool2-reuseporttrue");
+  });
+
+  it("applies a topology to the models it names only", () => {
+    const raw = validRaw();
+    raw.models = ["py-sync", "gunicorn-sync"];
+    raw.topologies = [{ replicas: 1, cpus: 1, workers: 3, models: ["gunicorn-sync"] }, { replicas: 2, cpus: 0.5 }];
+    const s = validateScenario(raw, ctx);
+    expect(s.topologies[0]!.models).toEqual(["gunicorn-sync"]);
   });
 
   it("accepts the tcp tool with pipelining and the open model", () => {
@@ -74,6 +84,32 @@ describe("parseScenario: a valid file", () => {
 
 describe("parseScenario: each bad field gives its path and the reason", () => {
   const cases: [string, (raw: Record<string, any>) => void, string, RegExp][] = [
+    [
+      "workers on a model without the knob",
+      (r) => {
+        r.models = ["py-sync"];
+        r.topologies = [{ replicas: 1, cpus: 1, workers: 2 }];
+      },
+      "topologies[0].workers",
+      /model py-sync has no WORKERS knob \(its knobs: none\)/,
+    ],
+    [
+      "misspelt knob",
+      (r) => {
+        r.models = ["gunicorn-sync"];
+        r.topologies = [{ replicas: 1, cpus: 1, env: { WORKER: 4 } }];
+      },
+      "topologies[0].env.WORKER",
+      /model gunicorn-sync has no WORKER knob \(its knobs: WORKERS\)/,
+    ],
+    [
+      "topology limited to a model the scenario does not run",
+      (r) => {
+        r.topologies[0].models = ["node-cluster"];
+      },
+      "topologies[0].models[0]",
+      /"node-cluster" is not among the scenario's models/,
+    ],
     ["unknown model", (r) => r.models.push("py-nope"), "models[2]", /unknown model "py-nope"; known models: gunicorn-sync, node-cluster, py-sync, py-threads/],
     [
       "model that does not serve the protocol",

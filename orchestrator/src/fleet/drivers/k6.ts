@@ -1,0 +1,196 @@
+import { rename, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { envRecord, RESULT_FILE, type K6Env } from "../../../../loadtests/contract/env.js";
+import type { ClientResult } from "../../../../loadtests/contract/result.js";
+import type { LoadDriver, RunningClient, WatchContext } from "../driver.js";
+import { parseK6Output } from "../k6-result.js";
+import { mixEnv } from "../mix.js";
+
+export const K6_IMAGE = "fiblab/k6:latest";
+export const K6_API_PORT = 6565;
+export const K6_OUTPUT = "k6.json.gz";
+/** How long k6 instances may take to initialise (VUs, script) before the release gives up. */
+const K6_READY_TIMEOUT_MS = 60_000;
+/** A release later than this behind the common start is worth a line in the log. */
+const LATE_RELEASE_MS = 200;
+
+/** The k6 REST API body that releases a paused run. */
+export const K6_RESUME_BODY = { data: { type: "status", id: "default", attributes: { paused: false } } };
+/** k6's ExecutionStatus value for "initialised and waiting for the resume" (lib/execution.go). */
+export const K6_STATUS_PAUSED_BEFORE_RUN = 4;
+
+/** k6's segment of instance i of n, and the sequence that makes the n segments stripe evenly. */
+export function executionSegment(index: number, count: number): { segment: string; sequence: string } {
+  if (!Number.isInteger(count) || count < 1 || !Number.isInteger(index) || index < 0 || index >= count) {
+    throw new Error(`bad k6 instance ${index} of ${count}`);
+  }
+  const frac = (k: number) => (k === 0 ? "0" : k === count ? "1" : `${k}/${count}`);
+  return {
+    segment: `${frac(index)}:${frac(index + 1)}`,
+    sequence: Array.from({ length: count + 1 }, (_, k) => frac(k)).join(","),
+  };
+}
+
+/** k6 open model VU pool for the whole group. */
+export function k6VuPool(rate: number, count: number, given?: { preAllocated?: number; max?: number }) {
+  // Enough VUs for half a second of latency at the full rate before k6 must start more (which
+  // it does slowly, dropping arrivals meanwhile).
+  const preAllocated = given?.preAllocated ?? Math.max(2 * count, Math.ceil(rate / 2));
+  const max = Math.max(preAllocated, given?.max ?? Math.min(1000 * count, Math.max(50 * count, Math.ceil(rate * 2))));
+  return { preAllocated, max };
+}
+
+/** The host port the engine published k6's REST API on. */
+async function apiPort(c: RunningClient): Promise<number> {
+  const info = await c.container.inspect();
+  const binding = info.NetworkSettings.Ports?.[`${K6_API_PORT}/tcp`]?.[0];
+  if (!binding) throw new Error(`${c.spec.name}: k6 API port was not published`);
+  return Number(binding.HostPort);
+}
+
+async function k6Api(port: number, pathname: string, init?: RequestInit): Promise<unknown> {
+  const res = await fetch(`http://127.0.0.1:${port}${pathname}`, { ...init, signal: AbortSignal.timeout(2000) });
+  if (!res.ok) throw new Error(`k6 API ${pathname}: HTTP ${res.status}`);
+  return res.json();
+}
+
+async function pausedBeforeRun(port: number): Promise<boolean> {
+  try {
+    const body = (await k6Api(port, "/v1/status")) as { data?: { attributes?: { status?: number; paused?: boolean } } };
+    const a = body.data?.attributes;
+    return a?.paused === true && a.status === K6_STATUS_PAUSED_BEFORE_RUN;
+  } catch {
+    return false;
+  }
+}
+
+async function requestCount(port: number): Promise<number | undefined> {
+  try {
+    const body = (await k6Api(port, "/v1/metrics/http_reqs")) as { data?: { attributes?: { sample?: { count?: number } } } };
+    return body.data?.attributes?.sample?.count;
+  } catch {
+    return undefined;
+  }
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason ?? new Error("aborted"));
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(signal?.reason ?? new Error("aborted"));
+    };
+    const t = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, Math.max(0, ms));
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+
+const ports = new WeakMap<RunningClient, number>();
+
+/** Polls each k6's request counter once a second: k6 prints no progress lines of its own. */
+function watchK6(clients: RunningClient[], ctx: WatchContext): () => void {
+  const last = new Map<RunningClient, { t: number; count: number }>();
+  const timer = setInterval(() => {
+    for (const c of clients) {
+      const port = ports.get(c);
+      if (c.exitCode !== null || port === undefined) continue;
+      void requestCount(port).then((count) => {
+        if (count === undefined) return;
+        const t = Date.now();
+        const prev = last.get(c) ?? { t: c.releasedAt ?? t, count: 0 };
+        last.set(c, { t, count });
+        const dt = (t - prev.t) / 1000;
+        if (dt <= 0) return;
+        const phase = t < ctx.measureStart ? "warmup" : t < ctx.measureEnd ? "measure" : "drain";
+        const rps = Math.round(((count - prev.count) / dt) * 10) / 10;
+        ctx.emit({ group: c.spec.group, clientIndex: c.spec.clientIndex, tool: "k6", t, rps, phase });
+      });
+    }
+  }, 1000);
+  return () => clearInterval(timer);
+}
+
+/**
+ * k6 starts --paused with its REST API published on 127.0.0.1; once every instance reports that
+ * it is initialised, all are resumed together at the common start. Its result is converted from
+ * its own output into the contract's shape.
+ */
+export const k6Driver: LoadDriver = {
+  plan(group, client, ctx) {
+    const count = group.clients.count;
+    const seg = executionSegment(client.clientIndex, count);
+    const load = group.load;
+    const env: K6Env = {
+      TARGET: `http://${ctx.target.host}:${ctx.target.httpPort}`,
+      MIX: mixEnv(group.request, "k6"),
+      MODEL: load.model,
+      DURATION: `${ctx.durationMs}ms`,
+      WARMUP: `${ctx.warmupMs}ms`,
+      TIMEOUT: `${ctx.timeoutMs}ms`,
+      GROUP: group.name,
+      CLIENT_INDEX: String(client.clientIndex),
+      K6_NO_USAGE_REPORT: "true",
+    };
+    if (load.model === "open") {
+      const pool = k6VuPool(load.rate, count, load.vus);
+      Object.assign(env, { RATE: String(load.rate), PRE_ALLOCATED_VUS: String(pool.preAllocated), MAX_VUS: String(pool.max) });
+    } else {
+      env.VUS = String(load.connections);
+    }
+    const cmd = [
+      "run", "--paused", "--address", `0.0.0.0:${K6_API_PORT}`,
+      "--out", `json=/out/${K6_OUTPUT}`, "--summary-export", "/out/summary.json",
+      "--no-usage-report", "--no-color", "--quiet",
+      "--execution-segment", seg.segment, "--execution-segment-sequence", seg.sequence,
+      "/app/fib.js",
+    ];
+    return { image: K6_IMAGE, cmd, env: envRecord(env), apiPort: K6_API_PORT };
+  },
+
+  async release(clients, ctx) {
+    if (clients.length === 0) return;
+    for (const c of clients) ports.set(c, await apiPort(c));
+    const readyBy = ctx.startAt + K6_READY_TIMEOUT_MS;
+    const pending = new Set(clients);
+    while (pending.size && Date.now() < readyBy) {
+      for (const c of [...pending]) if (await pausedBeforeRun(ports.get(c) as number)) pending.delete(c);
+      if (pending.size) await sleep(100, ctx.signal);
+    }
+    if (pending.size) throw new Error(`k6 not ready within ${K6_READY_TIMEOUT_MS / 1000} s of the start: ${[...pending].map((c) => c.spec.name).join(", ")}`);
+    await sleep(ctx.startAt - Date.now(), ctx.signal);
+    await Promise.all(
+      clients.map(async (c) => {
+        await k6Api(ports.get(c) as number, "/v1/status", {
+          method: "PATCH",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify(K6_RESUME_BODY),
+        });
+        c.releasedAt = Date.now();
+      }),
+    );
+    const late = Math.max(...clients.map((c) => (c.releasedAt as number) - ctx.startAt));
+    if (late > LATE_RELEASE_MS) ctx.say(`k6 released ${late} ms after the common start`);
+  },
+
+  watch: watchK6,
+
+  async collect(client, ctx) {
+    const released = client.releasedAt;
+    if (released === undefined) throw new Error("k6 was never released");
+    const s = client.spec;
+    const result: ClientResult = await parseK6Output(path.join(s.outDir, K6_OUTPUT), {
+      group: s.group,
+      clientIndex: s.clientIndex,
+      loadModel: s.loadModel,
+      window: { startedAt: Math.round(released + ctx.warmupMs), endedAt: Math.round(released + ctx.warmupMs + ctx.durationMs) },
+      notes: client.exitCode !== 0 ? [`k6 exited with code ${client.exitCode}`] : [],
+    });
+    // The contract's file, beside k6's own output, so every client folder reads the same way.
+    const file = path.join(s.outDir, RESULT_FILE);
+    await writeFile(`${file}.tmp`, JSON.stringify(result));
+    await rename(`${file}.tmp`, file);
+    return result;
+  },
+};
