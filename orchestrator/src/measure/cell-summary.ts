@@ -10,9 +10,19 @@ import {
   type Group,
 } from "../scenario/schema.js";
 import type { ClientResult } from "../../../loadtests/contract/result.js";
-import { ContainerStatsSchema, roleUsage, RoleUsageSchema, type ContainerStats } from "./container-stats.js";
-import { encode, LatencySummarySchema, merge, summarise } from "./histogram.js";
+import {
+  clientUsage,
+  ClientUsageSchema,
+  ContainerStatsSchema,
+  roleUsage,
+  RoleUsageSchema,
+  type ClientUsage,
+  type ContainerStats,
+} from "./container-stats.js";
+import { encode, LatencySummarySchema, merge, SendLagSummarySchema, summarise, summariseLag } from "./histogram.js";
+import { HostUsageSchema, type HostUsage } from "./host-usage.js";
 import { populationCv } from "./stats.js";
+import { CLIENT_CPU_SHARE, CLIENT_THROTTLED_SHARE, DELIVERY_THRESHOLD, MACHINE_BUSY_CORES, SKEW_NOTE_SHARE } from "./thresholds.js";
 
 /**
  * The summary of one cell (one repeat of model x topology x workload), as archived in
@@ -21,10 +31,7 @@ import { populationCv } from "./stats.js";
  * managed at that concurrency; they are not comparable with each other.
  */
 
-/** Below this share of the planned sends, an open model did not deliver its load. */
-export const DELIVERY_THRESHOLD = 0.99;
-/** Client windows misaligned by more than this share of the window get a note. */
-const SKEW_NOTE_SHARE = 0.02;
+export { DELIVERY_THRESHOLD } from "./thresholds.js";
 
 export const EvennessSchema = z.object({
   /** Distinct units (replicas or processes) that answered, plus expected ones that never did. */
@@ -55,7 +62,21 @@ export const GroupSummarySchema = z.object({
   loadModel: LoadModelSchema,
   load: LoadSchema,
   request: RequestMixSchema,
-  clients: z.object({ expected: z.number().int(), reported: z.number().int(), cpus: z.number() }),
+  clients: z.object({
+    expected: z.number().int(),
+    reported: z.number().int(),
+    /** The CPU limit per client the scenario asked for. */
+    cpus: z.number(),
+    /** Each client container's CPU against its limit, from the container sampler. */
+    usage: z.array(ClientUsageSchema),
+  }),
+  /**
+   * A client went over CLIENT_CPU_SHARE of its CPU limit or was throttled in more than
+   * CLIENT_THROTTLED_SHARE of its CFS periods: these figures measure the client, not the server.
+   */
+  clientBound: z.boolean(),
+  /** Which client(s) and why; null when not client-bound. */
+  clientBoundReason: z.string().nullable(),
   /**
    * Union of the clients' measurement windows (earliest start to latest end): a late or early
    * client can only lower the throughput, never inflate it. overlapMs is the span every client
@@ -79,6 +100,13 @@ export const GroupSummarySchema = z.object({
   latency: LatencySummarySchema.nullable(),
   /** The merged histogram (microseconds, compressed base64), for later re-analysis. */
   histogram: z.string(),
+  /**
+   * Open model, where the tool measures it (the TCP client): how late sends left behind their
+   * intended time, merged over clients. Latency counts from the intended time, so it includes this.
+   */
+  sendLag: SendLagSummarySchema.nullable(),
+  /** The merged send-lag histogram (µs, compressed base64); null when no client reported one. */
+  sendLagHistogram: z.string().nullable(),
   workers: WorkerSpreadSchema,
   notes: z.array(z.string()),
 });
@@ -106,6 +134,10 @@ export const CellSummarySchema = z.object({
   usage: z.object({ model: RoleUsageSchema, front: RoleUsageSchema, client: RoleUsageSchema }),
   /** replicas x cpus per replica. */
   cpuBudget: z.number(),
+  /** The host's CPU over the cell's window beside the cell's own; null when not measured. */
+  host: HostUsageSchema.nullable(),
+  /** More than MACHINE_BUSY_CORES of a core was used outside the run during the window. */
+  machineBusy: z.boolean(),
   notes: z.array(z.string()),
 });
 export type CellSummary = z.infer<typeof CellSummarySchema>;
@@ -116,6 +148,8 @@ export interface CellInput {
   containers?: readonly ContainerStats[];
   /** The container sampler's window; defaults to the union of the client windows. */
   containersWindowMs?: number;
+  /** The host's CPU over the cell's window (host-usage.ts). */
+  host?: HostUsage;
   status?: z.infer<typeof CellStatusSchema>;
   error?: string;
   startedAt?: string;
@@ -163,7 +197,62 @@ export function workerSpread(counts: Readonly<Record<string, number>>, expectedR
   };
 }
 
-function summariseGroup(group: Group, results: readonly ClientResult[], durationMs: number, replicas: number): GroupSummary {
+type GroupWindow = GroupSummary["window"];
+
+/** The union of the client windows; notes a skew beyond SKEW_NOTE_SHARE. */
+function groupWindow(results: readonly ClientResult[], notes: string[]): GroupWindow {
+  if (results.length === 0) return null;
+  const startedAt = Math.min(...results.map((r) => r.startedAt));
+  const endedAt = Math.max(...results.map((r) => r.endedAt));
+  const overlapMs = Math.max(0, Math.min(...results.map((r) => r.endedAt)) - Math.max(...results.map((r) => r.startedAt)));
+  const ms = endedAt - startedAt;
+  const window = { startedAt, endedAt, ms, overlapMs, skewMs: ms - overlapMs };
+  if (ms > 0 && window.skewMs > SKEW_NOTE_SHARE * ms) {
+    notes.push(`client windows are misaligned: ${ms} ms from first start to last end, only ${overlapMs} ms in common; throughput uses the former`);
+  }
+  return window;
+}
+
+const share = (x: number) => `${(100 * x).toFixed(0)}%`;
+
+/** Why a group is client-bound (null when it is not): every client over a threshold, by index. */
+export function clientBoundReason(usage: readonly ClientUsage[]): string | null {
+  const reasons: string[] = [];
+  for (const u of usage) {
+    const who = `client ${u.clientIndex ?? u.name}`;
+    const over: string[] = [];
+    if (u.cpuShare !== null && u.cpuShare > CLIENT_CPU_SHARE) over.push(`used ${share(u.cpuShare)} of its ${u.cpuLimit} cpu`);
+    if (u.throttledShare !== null && u.throttledShare > CLIENT_THROTTLED_SHARE) over.push(`throttled in ${share(u.throttledShare)} of CFS periods`);
+    if (over.length > 0) reasons.push(`${who} ${over.join(" and ")}`);
+  }
+  return reasons.length > 0 ? reasons.join("; ") : null;
+}
+
+/** The group's client containers, by the group and index the sampler recorded for them. */
+function groupClientUsage(group: Group, containers: readonly ContainerStats[], windowMs: number | undefined): ClientUsage[] {
+  return containers
+    .filter((c) => c.role === "client" && c.group === group.name)
+    .map((c) => clientUsage(c, group.clients.cpus, windowMs))
+    .sort((a, b) => (a.clientIndex ?? 0) - (b.clientIndex ?? 0));
+}
+
+function checkClients(group: Group, results: readonly ClientResult[], notes: string[]): void {
+  if (results.length < group.clients.count) notes.push(`${results.length} of ${group.clients.count} clients reported`);
+  for (const r of results) {
+    if (r.tool !== group.tool || r.loadModel !== group.load.model) {
+      notes.push(`client ${r.clientIndex} reported ${r.tool}/${r.loadModel}, the scenario asked for ${group.tool}/${group.load.model}`);
+    }
+  }
+}
+
+interface GroupContext {
+  durationMs: number;
+  replicas: number;
+  containers: readonly ContainerStats[];
+  containersWindowMs: number | undefined;
+}
+
+function summariseGroup(group: Group, results: readonly ClientResult[], ctx: GroupContext): GroupSummary {
   const notes: string[] = [];
   const sum = (f: (r: ClientResult) => number) => results.reduce((a, r) => a + f(r), 0);
   const requests = { sent: sum((r) => r.requests.sent), completed: sum((r) => r.requests.completed), ok: sum((r) => r.requests.ok) };
@@ -175,28 +264,11 @@ function summariseGroup(group: Group, results: readonly ClientResult[], duration
   }
   const errorsTotal = Object.values(errors).reduce((a, b) => a + b, 0);
   const dropped = sum((r) => r.dropped);
-
-  let window: GroupSummary["window"] = null;
-  if (results.length > 0) {
-    const startedAt = Math.min(...results.map((r) => r.startedAt));
-    const endedAt = Math.max(...results.map((r) => r.endedAt));
-    const overlapMs = Math.max(0, Math.min(...results.map((r) => r.endedAt)) - Math.max(...results.map((r) => r.startedAt)));
-    const ms = endedAt - startedAt;
-    window = { startedAt, endedAt, ms, overlapMs, skewMs: ms - overlapMs };
-    if (ms > 0 && window.skewMs > SKEW_NOTE_SHARE * ms) {
-      notes.push(`client windows are misaligned: ${ms} ms from first start to last end, only ${overlapMs} ms in common; throughput uses the former`);
-    }
-  }
+  const window = groupWindow(results, notes);
   const perSecond = (n: number) => (window && window.ms > 0 ? n / (window.ms / 1000) : null);
+  checkClients(group, results, notes);
 
-  if (results.length < group.clients.count) notes.push(`${results.length} of ${group.clients.count} clients reported`);
-  for (const r of results) {
-    if (r.tool !== group.tool || r.loadModel !== group.load.model) {
-      notes.push(`client ${r.clientIndex} reported ${r.tool}/${r.loadModel}, the scenario asked for ${group.tool}/${group.load.model}`);
-    }
-  }
-
-  const plannedSends = group.load.model === "open" ? (group.load.rate * durationMs) / 1000 : null;
+  const plannedSends = group.load.model === "open" ? (group.load.rate * ctx.durationMs) / 1000 : null;
   const loadNotDelivered = plannedSends !== null && (dropped > 0 || requests.sent < DELIVERY_THRESHOLD * plannedSends);
   if (loadNotDelivered) {
     notes.push(
@@ -209,12 +281,16 @@ function summariseGroup(group: Group, results: readonly ClientResult[], duration
   if (latency && latency.count !== requests.ok) {
     notes.push(`the merged histogram holds ${latency.count} values but clients counted ${requests.ok} ok replies`);
   }
+  const lags = results.flatMap((r) => (r.sendLag ? [r.sendLag] : []));
+  const lagMerged = lags.length > 0 ? merge(lags) : null;
   for (const r of results) for (const n of r.notes) if (!notes.includes(n)) notes.push(n);
 
-  const spread = workerSpread(workers, replicas);
-  if (spread.byReplica && Object.keys(rollUp(workers, 1)).length < replicas) {
-    notes.push(`only ${Object.keys(rollUp(workers, 1)).length} of ${replicas} replicas answered`);
+  const spread = workerSpread(workers, ctx.replicas);
+  if (spread.byReplica && Object.keys(rollUp(workers, 1)).length < ctx.replicas) {
+    notes.push(`only ${Object.keys(rollUp(workers, 1)).length} of ${ctx.replicas} replicas answered`);
   }
+  const usage = groupClientUsage(group, ctx.containers, ctx.containersWindowMs);
+  const boundReason = clientBoundReason(usage);
 
   return {
     group: group.name,
@@ -223,7 +299,9 @@ function summariseGroup(group: Group, results: readonly ClientResult[], duration
     loadModel: group.load.model,
     load: group.load,
     request: group.request,
-    clients: { expected: group.clients.count, reported: results.length, cpus: group.clients.cpus },
+    clients: { expected: group.clients.count, reported: results.length, cpus: group.clients.cpus, usage },
+    clientBound: boundReason !== null,
+    clientBoundReason: boundReason,
     window,
     requests,
     throughput: perSecond(requests.ok),
@@ -235,31 +313,31 @@ function summariseGroup(group: Group, results: readonly ClientResult[], duration
     loadNotDelivered,
     latency,
     histogram: encode(merged),
+    sendLag: lagMerged ? summariseLag(lagMerged) : null,
+    sendLagHistogram: lagMerged ? encode(lagMerged) : null,
     workers: spread,
     notes,
   };
 }
 
+/** Whether the host's CPU outside the run's containers crossed MACHINE_BUSY_CORES in the cell's window. */
+export function isMachineBusy(host: HostUsage | null | undefined): boolean {
+  return host !== null && host !== undefined && host.elsewhereCores > MACHINE_BUSY_CORES;
+}
+
 export function summariseCell(input: CellInput): CellSummary {
   const { cell } = input;
   const containers = [...(input.containers ?? [])];
-  const groups = cell.workload.groups.map((g) =>
-    summariseGroup(
-      g,
-      input.results.filter((r) => r.group === g.name),
-      cell.workload.durationMs,
-      cell.topology.replicas,
-    ),
-  );
+  const mine = input.results.filter((r) => cell.workload.groups.some((g) => g.name === r.group));
+  const windowMs =
+    input.containersWindowMs ?? (mine.length > 0 ? Math.max(...mine.map((r) => r.endedAt)) - Math.min(...mine.map((r) => r.startedAt)) : undefined);
+  const ctx: GroupContext = { durationMs: cell.workload.durationMs, replicas: cell.topology.replicas, containers, containersWindowMs: windowMs };
+  const groups = cell.workload.groups.map((g) => summariseGroup(g, input.results.filter((r) => r.group === g.name), ctx));
   const notes = [...(input.notes ?? [])];
   const known = new Set(cell.workload.groups.map((g) => g.name));
   for (const name of new Set(input.results.map((r) => r.group))) {
     if (!known.has(name)) notes.push(`results for unknown group "${name}" were ignored`);
   }
-  const windows = groups.flatMap((g) => (g.window ? [g.window] : []));
-  const windowMs =
-    input.containersWindowMs ??
-    (windows.length > 0 ? Math.max(...windows.map((w) => w.endedAt)) - Math.min(...windows.map((w) => w.startedAt)) : undefined);
   const usage = {
     model: roleUsage(containers, "model", windowMs),
     front: roleUsage(containers, "front", windowMs),
@@ -284,6 +362,8 @@ export function summariseCell(input: CellInput): CellSummary {
     containers,
     usage,
     cpuBudget: cell.topology.replicas * cell.topology.cpus,
+    host: input.host ?? null,
+    machineBusy: isMachineBusy(input.host),
     notes,
   };
 }

@@ -10,6 +10,13 @@ export type ContainerRole = z.infer<typeof ContainerRoleSchema>;
 export const ContainerStatsSchema = z.object({
   name: z.string(),
   role: ContainerRoleSchema,
+  /** Clients: the scenario group and index the container ran. */
+  group: z.string().optional(),
+  clientIndex: z.number().int().nonnegative().optional(),
+  /** The container's CPU limit in cores (NanoCpus / 1e9); null when unlimited. */
+  cpuLimit: z.number().positive().nullable().optional(),
+  /** Seconds between the engine's first and last sample of this container (its own clock). */
+  sampledSeconds: z.number().nonnegative().optional(),
   cpuSeconds: z.number().nonnegative(),
   throttledPeriods: z.number().int().nonnegative(),
   totalPeriods: z.number().int().nonnegative(),
@@ -35,21 +42,70 @@ export const RoleUsageSchema = z.object({
 });
 export type RoleUsage = z.infer<typeof RoleUsageSchema>;
 
-/** Sum the containers of one role; windowMs is the sampling window, needed for cores. */
+/**
+ * Cores one container kept busy on average: its CPU seconds over the engine's own clock between
+ * its first and last sample where known (the sampler's clock would understate it by the time a
+ * stats request takes), else over the sampler's window.
+ */
+export function containerCores(s: ContainerStats, windowMs: number | undefined): number | null {
+  if (s.sampledSeconds !== undefined && s.sampledSeconds > 0) return s.cpuSeconds / s.sampledSeconds;
+  return windowMs && windowMs > 0 ? s.cpuSeconds / (windowMs / 1000) : null;
+}
+
+/** Sum the containers of one role; windowMs is the sampling window, used where a container has no clock of its own. */
 export function roleUsage(stats: readonly ContainerStats[], role: ContainerRole, windowMs: number | undefined): RoleUsage {
   const mine = stats.filter((s) => s.role === role);
   const sum = (f: (s: ContainerStats) => number) => mine.reduce((a, s) => a + f(s), 0);
   const cpuSeconds = sum((s) => s.cpuSeconds);
   const periods = sum((s) => s.totalPeriods);
+  const perContainer = mine.map((s) => containerCores(s, windowMs));
+  let cores: number | null = perContainer.every((c): c is number => c !== null) ? perContainer.reduce((a, c) => a + c, 0) : null;
+  if (mine.length === 0) cores = windowMs && windowMs > 0 ? 0 : null;
   return {
     role,
     containers: mine.length,
     cpuSeconds,
-    cores: windowMs && windowMs > 0 ? cpuSeconds / (windowMs / 1000) : null,
+    cores,
     // Pooled over periods rather than averaged per container, so a replica that ran longer weighs more.
     throttledPct: periods > 0 ? (100 * sum((s) => s.throttledPeriods)) / periods : null,
     throttledSeconds: sum((s) => s.throttledSeconds),
     memoryPeakBytes: mine.reduce((a, s) => Math.max(a, s.memoryPeakBytes), 0),
     restarts: sum((s) => s.restarts),
+  };
+}
+
+/** One load client's CPU against its limit: the figures that say whether the client set the pace. */
+export const ClientUsageSchema = z.object({
+  name: z.string(),
+  clientIndex: z.number().int().nonnegative().nullable(),
+  /** Cores used on average (cpuSeconds / sampledSeconds). */
+  cores: z.number().nonnegative().nullable(),
+  /** The client's CPU limit in cores; null when unlimited. */
+  cpuLimit: z.number().positive().nullable(),
+  /** cores / cpuLimit; null when either is unknown. */
+  cpuShare: z.number().nonnegative().nullable(),
+  /** Share of CFS periods in which the client was throttled; null without CFS data. */
+  throttledShare: z.number().nonnegative().nullable(),
+  throttledPeriods: z.number().int().nonnegative(),
+  totalPeriods: z.number().int().nonnegative(),
+});
+export type ClientUsage = z.infer<typeof ClientUsageSchema>;
+
+/**
+ * A client container's usage. `scenarioLimit` (the group's clients.cpus) stands in when the
+ * sampler did not record the container's own limit.
+ */
+export function clientUsage(s: ContainerStats, scenarioLimit: number | null, windowMs: number | undefined): ClientUsage {
+  const cores = containerCores(s, windowMs);
+  const cpuLimit = s.cpuLimit === undefined ? scenarioLimit : s.cpuLimit;
+  return {
+    name: s.name,
+    clientIndex: s.clientIndex ?? null,
+    cores,
+    cpuLimit,
+    cpuShare: cores !== null && cpuLimit !== null ? cores / cpuLimit : null,
+    throttledShare: s.totalPeriods > 0 ? s.throttledPeriods / s.totalPeriods : null,
+    throttledPeriods: s.throttledPeriods,
+    totalPeriods: s.totalPeriods,
   };
 }

@@ -72,3 +72,22 @@ export function summarise(h: Histogram): LatencySummary | null {
     max: ms(h.maxValue),
   };
 }
+
+/** How late sends left behind their intended time (open model, where the tool knows), ms. */
+export const SendLagSummarySchema = z.object({
+  count: z.number().int().positive(),
+  p50: z.number(),
+  p99: z.number(),
+  max: z.number(),
+});
+export type SendLagSummary = z.infer<typeof SendLagSummarySchema>;
+
+export function summariseLag(h: Histogram): SendLagSummary | null {
+  if (h.totalCount === 0) return null;
+  return {
+    count: h.totalCount,
+    p50: h.getValueAtPercentile(50) / US_PER_MS,
+    p99: h.getValueAtPercentile(99) / US_PER_MS,
+    max: h.maxValue / US_PER_MS,
+  };
+}

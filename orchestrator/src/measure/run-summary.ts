@@ -9,8 +9,9 @@ import {
   type Scenario,
 } from "../scenario/schema.js";
 import { CellStatusSchema, type CellSummary, type GroupSummary } from "./cell-summary.js";
-import { LatencySummarySchema, merge, summarise } from "./histogram.js";
-import { sampleStats, SampleStatsSchema } from "./stats.js";
+import { LatencySummarySchema, merge, SendLagSummarySchema, summarise, summariseLag, type LatencySummary } from "./histogram.js";
+import { sampleStats, SampleStatsSchema, spreadOf, SpreadSchema } from "./stats.js";
+import { MACHINE_BUSY_CORES } from "./thresholds.js";
 
 /**
  * The whole run, per model x topology x workload x group, aggregated over repeats: archived as
@@ -27,6 +28,9 @@ export const EnvironmentSchema = z
     cores: z.number().optional(),
     memoryBytes: z.number().optional(),
     dockerVersion: z.string().optional(),
+    /** The engine's cgroup version ("1" or "2"): CPU and throttling counters differ between them. */
+    cgroupVersion: z.string().optional(),
+    storageDriver: z.string().optional(),
     nodeVersion: z.string().optional(),
     gitCommit: z.string().optional(),
     gitDirty: z.boolean().optional(),
@@ -48,26 +52,33 @@ export const RowSummarySchema = z.object({
   loadModel: LoadModelSchema,
   load: LoadSchema,
   request: RequestMixSchema,
-  clients: z.object({ count: z.number().int(), cpus: z.number() }),
+  clients: z.object({
+    count: z.number().int(),
+    cpus: z.number(),
+    /** Over ok repeats: the cores all of the group's clients used, and the highest client's share of its limit and of throttled periods. */
+    cores: SampleStatsSchema,
+    maxCpuShare: SampleStatsSchema,
+    maxThrottledShare: SampleStatsSchema,
+  }),
+  /** Repeats in which the group was client-bound: those figures measure the client, not the server. */
+  clientBoundRepeats: z.number().int().nonnegative(),
   cpuBudget: z.number(),
   durationMs: z.number(),
   warmupMs: z.number(),
   /** Repeats that ran (status ok) and repeats that failed. */
   repeats: z.number().int().nonnegative(),
   failedRepeats: z.number().int().nonnegative(),
-  /** ok replies per second, across repeats. */
+  /** ok replies per second, across repeats (a rate: its mean over repeats is meaningful). */
   throughput: SampleStatsSchema,
-  /** Each percentile of each repeat's merged histogram, described across repeats (ms). */
-  latency: z.object({
-    mean: SampleStatsSchema,
-    p50: SampleStatsSchema,
-    p90: SampleStatsSchema,
-    p99: SampleStatsSchema,
-    p999: SampleStatsSchema,
-    max: SampleStatsSchema,
-  }),
-  /** Every repeat's histograms merged: the latency distribution of all the run's requests. */
-  latencyAllRepeats: LatencySummarySchema.nullable(),
+  /**
+   * The headline latency: percentiles of one histogram merged over every client of every ok
+   * repeat, i.e. the distribution of all the row's requests (ms). Never a mean of percentiles.
+   */
+  latency: LatencySummarySchema.nullable(),
+  /** How each repeat's own percentile spread around it: range and interval only, no mean (ms). */
+  latencySpread: z.object({ p50: SpreadSchema, p90: SpreadSchema, p99: SpreadSchema, p999: SpreadSchema, max: SpreadSchema }),
+  /** Open model, TCP client: how late sends left, merged over clients and repeats (inside every latency above). */
+  sendLag: SendLagSummarySchema.nullable(),
   sent: z.number().int().nonnegative(),
   ok: z.number().int().nonnegative(),
   errors: z.record(z.string(), z.number().int().nonnegative()),
@@ -75,6 +86,10 @@ export const RowSummarySchema = z.object({
   dropped: z.number().int().nonnegative(),
   /** Repeats in which an open model did not deliver its planned load. */
   loadNotDeliveredRepeats: z.number().int().nonnegative(),
+  /** Repeats whose window saw more than MACHINE_BUSY_CORES used outside the run. */
+  machineBusyRepeats: z.number().int().nonnegative(),
+  /** Cores used on the host outside the run's containers, across the ok repeats that measured it. */
+  hostElsewhereCores: SampleStatsSchema,
   /** Cores the model's containers used (cpu seconds / window), across repeats. */
   modelCores: SampleStatsSchema,
   modelThrottledPct: SampleStatsSchema,
@@ -95,7 +110,18 @@ export const RunSummarySchema = z.object({
   finishedAt: z.string(),
   environment: EnvironmentSchema,
   /** The cells in run order. */
-  cells: z.array(z.object({ id: z.string(), key: z.string(), order: z.number().int(), status: CellStatusSchema, error: z.string().optional() })),
+  cells: z.array(
+    z.object({
+      id: z.string(),
+      key: z.string(),
+      order: z.number().int(),
+      status: CellStatusSchema,
+      error: z.string().optional(),
+      machineBusy: z.boolean(),
+      /** Cores used on the host outside the run during the cell's window; null when not measured. */
+      elsewhereCores: z.number().nullable(),
+    }),
+  ),
   rows: z.array(RowSummarySchema),
   notes: z.array(z.string()),
 });
@@ -118,6 +144,49 @@ export function rowKey(cellKey: string, group: string): string {
 
 const present = (xs: readonly (number | null | undefined)[]): number[] => xs.filter((x): x is number => typeof x === "number");
 
+type Spreads = RowSummary["latencySpread"];
+
+/** Each repeat's percentile, as a spread only: the headline is the merged histogram's. */
+function latencySpread(groups: readonly GroupSummary[]): Spreads {
+  const of = (f: (l: LatencySummary) => number) => spreadOf(present(groups.map((g) => (g.latency ? f(g.latency) : null))));
+  return { p50: of((l) => l.p50), p90: of((l) => l.p90), p99: of((l) => l.p99), p999: of((l) => l.p999), max: of((l) => l.max) };
+}
+
+function clientFigures(template: GroupSummary, groups: readonly GroupSummary[]): RowSummary["clients"] {
+  const measured = groups.filter((g) => g.clients.usage.length > 0);
+  const highest = (xs: readonly (number | null)[]) => (present(xs).length > 0 ? Math.max(...present(xs)) : null);
+  return {
+    count: template.clients.expected,
+    cpus: template.clients.cpus,
+    cores: sampleStats(present(measured.map((g) => (g.clients.usage.every((u) => u.cores !== null) ? g.clients.usage.reduce((a, u) => a + (u.cores ?? 0), 0) : null)))),
+    maxCpuShare: sampleStats(present(measured.map((g) => highest(g.clients.usage.map((u) => u.cpuShare))))),
+    maxThrottledShare: sampleStats(present(measured.map((g) => highest(g.clients.usage.map((u) => u.throttledShare))))),
+  };
+}
+
+const fixed = (x: number) => x.toFixed(2);
+
+/** Row notes for the flags whose detail differs per repeat, each said once with the repeats it hit. */
+function flagNotes(okCells: readonly CellSummary[], groupName: string): string[] {
+  const notes: string[] = [];
+  const bound = okCells.flatMap((c) => c.groups.filter((g) => g.group === groupName && g.clientBound).map((g) => `r${c.repeat}: ${g.clientBoundReason}`));
+  if (bound.length > 0) {
+    notes.push(`client-bound in ${bound.length} of ${okCells.length} repeats: these figures measure the client, not the server (${bound.join("; ")})`);
+  }
+  const busy = okCells.filter((c) => c.machineBusy).map((c) => `r${c.repeat}: ${fixed(c.host?.elsewhereCores ?? 0)} cores`);
+  if (busy.length > 0) {
+    notes.push(`machine busy in ${busy.length} of ${okCells.length} repeats: more than ${MACHINE_BUSY_CORES} of a core was used outside this run during the window (${busy.join("; ")})`);
+  }
+  return notes;
+}
+
+function baseNotes(cells: readonly CellSummary[], okCells: readonly CellSummary[], groups: readonly GroupSummary[]): string[] {
+  const notes = [...new Set(groups.flatMap((g) => g.notes).concat(okCells.flatMap((c) => c.notes)))];
+  const failed = cells.filter((c) => c.status !== "ok");
+  if (failed.length > 0) notes.push(`${failed.length} repeat(s) failed: ${failed.map((c) => c.error ?? c.id).join("; ")}`);
+  return notes;
+}
+
 function summariseRow(cells: readonly CellSummary[], groupName: string): RowSummary {
   const first = cells[0];
   if (!first) throw new Error("a row needs at least one cell");
@@ -127,11 +196,8 @@ function summariseRow(cells: readonly CellSummary[], groupName: string): RowSumm
   if (!template) throw new Error(`no cell of ${first.key} has group ${groupName}`);
   const errors: Record<string, number> = {};
   for (const g of groups) for (const [k, v] of Object.entries(g.errors)) errors[k] = (errors[k] ?? 0) + v;
-  const lat = (f: (l: NonNullable<GroupSummary["latency"]>) => number) => sampleStats(present(groups.map((g) => (g.latency ? f(g.latency) : null))));
-  const notes = [...new Set(groups.flatMap((g) => g.notes).concat(okCells.flatMap((c) => c.notes)))];
-  const failed = cells.length - okCells.length;
-  if (failed > 0) notes.push(`${failed} repeat(s) failed: ${cells.filter((c) => c.status !== "ok").map((c) => c.error ?? c.id).join("; ")}`);
   const memory = present(okCells.map((c) => (c.usage.model.containers > 0 ? c.usage.model.memoryPeakBytes : null)));
+  const lags = groups.flatMap((g) => (g.sendLagHistogram ? [g.sendLagHistogram] : []));
   return {
     key: rowKey(first.key, groupName),
     cellKey: first.key,
@@ -144,28 +210,25 @@ function summariseRow(cells: readonly CellSummary[], groupName: string): RowSumm
     loadModel: template.loadModel,
     load: template.load,
     request: template.request,
-    clients: { count: template.clients.expected, cpus: template.clients.cpus },
+    clients: clientFigures(template, groups),
+    clientBoundRepeats: groups.filter((g) => g.clientBound).length,
     cpuBudget: first.cpuBudget,
     durationMs: first.durationMs,
     warmupMs: first.warmupMs,
     repeats: okCells.length,
-    failedRepeats: failed,
+    failedRepeats: cells.length - okCells.length,
     throughput: sampleStats(present(groups.map((g) => g.throughput))),
-    latency: {
-      mean: lat((l) => l.mean),
-      p50: lat((l) => l.p50),
-      p90: lat((l) => l.p90),
-      p99: lat((l) => l.p99),
-      p999: lat((l) => l.p999),
-      max: lat((l) => l.max),
-    },
-    latencyAllRepeats: summarise(merge(groups.map((g) => g.histogram))),
+    latency: summarise(merge(groups.map((g) => g.histogram))),
+    latencySpread: latencySpread(groups),
+    sendLag: lags.length > 0 ? summariseLag(merge(lags)) : null,
     sent: groups.reduce((a, g) => a + g.requests.sent, 0),
     ok: groups.reduce((a, g) => a + g.requests.ok, 0),
     errors,
     errorsTotal: groups.reduce((a, g) => a + g.errorsTotal, 0),
     dropped: groups.reduce((a, g) => a + g.dropped, 0),
     loadNotDeliveredRepeats: groups.filter((g) => g.loadNotDelivered).length,
+    machineBusyRepeats: okCells.filter((c) => c.machineBusy).length,
+    hostElsewhereCores: sampleStats(present(okCells.map((c) => c.host?.elsewhereCores))),
     modelCores: sampleStats(present(okCells.map((c) => c.usage.model.cores))),
     modelThrottledPct: sampleStats(present(okCells.map((c) => c.usage.model.throttledPct))),
     modelMemoryPeakBytes: memory.length > 0 ? Math.max(...memory) : null,
@@ -175,7 +238,7 @@ function summariseRow(cells: readonly CellSummary[], groupName: string): RowSumm
       byProcessCv: sampleStats(present(groups.map((g) => g.workers.byProcess?.cv))),
       byProcessMaxMin: sampleStats(present(groups.map((g) => g.workers.byProcess?.maxMinRatio))),
     },
-    notes,
+    notes: [...baseNotes(cells, okCells, groups), ...flagNotes(okCells, groupName)],
   };
 }
 
@@ -203,8 +266,35 @@ export function summariseRun(input: RunInput): RunSummary {
     environment: input.environment,
     cells: [...input.cells]
       .sort((a, b) => a.order - b.order)
-      .map((c) => ({ id: c.id, key: c.key, order: c.order, status: c.status, ...(c.error !== undefined ? { error: c.error } : {}) })),
+      .map((c) => ({
+        id: c.id,
+        key: c.key,
+        order: c.order,
+        status: c.status,
+        ...(c.error !== undefined ? { error: c.error } : {}),
+        machineBusy: c.machineBusy,
+        elsewhereCores: c.host?.elsewhereCores ?? null,
+      })),
     rows,
     notes: [...(input.notes ?? [])],
+  };
+}
+
+/** What `lab run --strict` refuses: rows whose figures measure the client, cells that shared the machine. */
+export interface RunProblems {
+  /** One line per row that was client-bound in any repeat. */
+  clientBound: string[];
+  /** One line per cell whose window saw the machine busy elsewhere. */
+  machineBusy: string[];
+}
+
+export function runProblems(summary: RunSummary): RunProblems {
+  return {
+    clientBound: summary.rows
+      .filter((r) => r.clientBoundRepeats > 0)
+      .map((r) => `${r.key}: client-bound in ${r.clientBoundRepeats} of ${r.repeats} repeats (these figures measure the client)`),
+    machineBusy: summary.cells
+      .filter((c) => c.machineBusy)
+      .map((c) => `${c.id}: machine busy, ${fixed(c.elsewhereCores ?? 0)} cores used outside the run (over ${MACHINE_BUSY_CORES})`),
   };
 }

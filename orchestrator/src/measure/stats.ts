@@ -68,6 +68,26 @@ export function sampleStats(values: readonly number[]): SampleStats {
   };
 }
 
+/**
+ * The per-repeat values of a figure that must not be averaged (a latency percentile): only how far
+ * they spread, as the lowest and highest repeat and a 95% interval of the per-repeat values. The
+ * headline figure comes from elsewhere (the histogram merged over all repeats); there is
+ * deliberately no mean here to mistake for it.
+ */
+export const SpreadSchema = z.object({
+  n: z.number().int().nonnegative(),
+  min: z.number().nullable(),
+  max: z.number().nullable(),
+  /** Student's t interval of the per-repeat values; null below 2 values. */
+  ci95: z.object({ low: z.number(), high: z.number(), halfWidth: z.number() }).nullable(),
+});
+export type Spread = z.infer<typeof SpreadSchema>;
+
+export function spreadOf(values: readonly number[]): Spread {
+  const s = sampleStats(values);
+  return { n: s.n, min: s.min, max: s.max, ci95: s.ci95 };
+}
+
 /** Coefficient of variation of a population (not a sample): for shares of work over workers. */
 export function populationCv(values: readonly number[]): number | null {
   if (values.length === 0) return null;

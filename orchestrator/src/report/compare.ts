@@ -1,4 +1,5 @@
 import type { RowSummary, RunSummary } from "../measure/run-summary.js";
+import type { LatencySummary } from "../measure/histogram.js";
 import type { SampleStats } from "../measure/stats.js";
 import { DASH, num, pct } from "./format.js";
 import { markdownTable } from "./markdown.js";
@@ -6,6 +7,7 @@ import { markdownTable } from "./markdown.js";
 /** Two runs of the same cells side by side (e.g. before and after a change). */
 
 export interface Delta {
+  /** Throughput: the mean over repeats. Percentiles: the histogram merged over all repeats. */
   base: number | null;
   next: number | null;
   /** next - base */
@@ -13,8 +15,9 @@ export interface Delta {
   /** 100 * diff / base */
   pct: number | null;
   /**
-   * The two 95% confidence intervals do not overlap. Conservative (a real difference can still
-   * overlap), but it needs no assumption beyond the ones the intervals already make.
+   * The two 95% intervals of the per-repeat values do not overlap (for a percentile: of each
+   * repeat's own percentile, and the merged figures moved the same way). Conservative (a real
+   * difference can still overlap), but it needs no assumption beyond the ones the intervals make.
    */
   distinct: boolean;
 }
@@ -30,6 +33,8 @@ export interface ComparisonRow {
   p50: Delta;
   p99: Delta;
   p999: Delta;
+  /** Either side client-bound or on a busy machine: the change may not be the server's. */
+  warnings: string[];
 }
 
 export interface Comparison {
@@ -41,15 +46,40 @@ export interface Comparison {
   onlyInNext: string[];
 }
 
+type Interval = { low: number; high: number } | null;
+
+function disjoint(a: Interval, b: Interval, diff: number | null): boolean {
+  if (a === null || b === null || diff === null) return false;
+  if (b.low > a.high) return diff > 0;
+  if (b.high < a.low) return diff < 0;
+  return false;
+}
+
+function deltaOf(base: number | null, next: number | null, a: Interval, b: Interval): Delta {
+  const diff = base !== null && next !== null ? next - base : null;
+  return { base, next, diff, pct: diff !== null && base ? (100 * diff) / base : null, distinct: disjoint(a, b, diff) };
+}
+
+/** A rate across repeats: means and their confidence intervals. */
 export function delta(a: SampleStats, b: SampleStats): Delta {
-  const diff = a.mean !== null && b.mean !== null ? b.mean - a.mean : null;
-  return {
-    base: a.mean,
-    next: b.mean,
-    diff,
-    pct: diff !== null && a.mean ? (100 * diff) / a.mean : null,
-    distinct: a.ci95 !== null && b.ci95 !== null && (b.ci95.low > a.ci95.high || b.ci95.high < a.ci95.low),
-  };
+  return deltaOf(a.mean, b.mean, a.ci95, b.ci95);
+}
+
+type PercentileKey = "p50" | "p99" | "p999";
+
+/** A percentile: the merged figures, judged by the spread of the per-repeat values. */
+export function percentileDelta(a: RowSummary, b: RowSummary, key: PercentileKey): Delta {
+  const merged = (l: LatencySummary | null) => (l ? l[key] : null);
+  return deltaOf(merged(a.latency), merged(b.latency), a.latencySpread[key].ci95, b.latencySpread[key].ci95);
+}
+
+function warnings(a: RowSummary, b: RowSummary, names: [string, string]): string[] {
+  const out: string[] = [];
+  [a, b].forEach((r, i) => {
+    if (r.clientBoundRepeats > 0) out.push(`client-bound in ${names[i]}`);
+    if (r.machineBusyRepeats > 0) out.push(`machine busy in ${names[i]}`);
+  });
+  return out;
 }
 
 export function compareRuns(base: RunSummary, next: RunSummary): Comparison {
@@ -67,9 +97,10 @@ export function compareRuns(base: RunSummary, next: RunSummary): Comparison {
       group: a.group,
       loadModel: a.loadModel === b.loadModel ? a.loadModel : `${a.loadModel}→${b.loadModel}`,
       throughput: delta(a.throughput, b.throughput),
-      p50: delta(a.latency.p50, b.latency.p50),
-      p99: delta(a.latency.p99, b.latency.p99),
-      p999: delta(a.latency.p999, b.latency.p999),
+      p50: percentileDelta(a, b, "p50"),
+      p99: percentileDelta(a, b, "p99"),
+      p999: percentileDelta(a, b, "p999"),
+      warnings: warnings(a, b, ["base", "next"]),
     });
   }
   return {
@@ -91,11 +122,22 @@ export function renderComparisonMarkdown(c: Comparison): string {
   const out = [
     `# fiblab comparison: ${c.base} → ${c.next}`,
     "",
-    "Means over repeats; * marks a change whose 95% confidence intervals do not overlap.",
+    "Throughput: mean over repeats. Percentiles: of each run's histogram merged over all its repeats (never a mean of percentiles). " +
+      "* marks a change whose 95% intervals of the per-repeat values do not overlap (for a percentile, each repeat's own percentile).",
     "",
     markdownTable(
-      ["Workload / group", "Model", "Topology", "Load model", "Throughput req/s", "p50 ms", "p99 ms", "p99.9 ms"],
-      c.rows.map((r) => [`${r.workload} / ${r.group}`, r.model, r.topology, r.loadModel, deltaCell(r.throughput), deltaCell(r.p50), deltaCell(r.p99), deltaCell(r.p999)]),
+      ["Workload / group", "Model", "Topology", "Load model", "Throughput req/s", "p50 ms", "p99 ms", "p99.9 ms", "Warnings"],
+      c.rows.map((r) => [
+        `${r.workload} / ${r.group}`,
+        r.model,
+        r.topology,
+        r.loadModel,
+        deltaCell(r.throughput),
+        deltaCell(r.p50),
+        deltaCell(r.p99),
+        deltaCell(r.p999),
+        r.warnings.length > 0 ? `⚠ ${r.warnings.join(", ")}` : "",
+      ]),
     ),
     "",
   ];

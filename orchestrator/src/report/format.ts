@@ -1,5 +1,6 @@
 import type { RowSummary, RunSummary } from "../measure/run-summary.js";
-import type { SampleStats } from "../measure/stats.js";
+import type { SampleStats, Spread } from "../measure/stats.js";
+import { CLIENT_CPU_SHARE, CLIENT_THROTTLED_SHARE, DELIVERY_THRESHOLD, MACHINE_BUSY_CORES } from "../measure/thresholds.js";
 import type { Load, Topology } from "../scenario/schema.js";
 
 /** Text for the cells of the report tables, shared by the Markdown and HTML renderers. */
@@ -32,11 +33,19 @@ export function meanSd(s: SampleStats): string {
   return s.stdev === null ? num(s.mean) : `${num(s.mean)} ± ${num(s.stdev)}`;
 }
 
-/** "12.3 (11.9–12.8)": mean over repeats and the range. */
-export function meanRange(s: SampleStats): string {
-  if (s.mean === null) return DASH;
-  if (s.n < 2 || s.min === null || s.max === null) return num(s.mean);
-  return `${num(s.mean)} (${num(s.min)}–${num(s.max)})`;
+/**
+ * "12.3 (11.9–12.8)": a percentile of the histogram merged over all repeats, and in parentheses
+ * the lowest and highest value the repeats had on their own.
+ */
+export function percentileLabel(merged: number | null | undefined, spread: Spread): string {
+  if (merged === null || merged === undefined) return DASH;
+  if (spread.n < 2 || spread.min === null || spread.max === null) return num(merged);
+  return `${num(merged)} (${num(spread.min)}–${num(spread.max)})`;
+}
+
+/** "11.2–13.4": the 95% interval of the per-repeat values. */
+export function intervalLabel(spread: Spread): string {
+  return spread.ci95 === null ? DASH : `${num(spread.ci95.low)}–${num(spread.ci95.high)}`;
 }
 
 export function cv(s: SampleStats): string {
@@ -81,6 +90,25 @@ export function droppedLabel(r: RowSummary): string {
 export function cpuLabel(r: RowSummary): string {
   if (r.modelCores.mean === null) return DASH;
   return `${num(r.modelCores.mean)} / ${plain(r.cpuBudget)} cores`;
+}
+
+/** The busiest client's share of its CPU limit and of throttled periods, in the worst repeat. */
+export function clientCpuLabel(r: RowSummary): string {
+  const share = r.clients.maxCpuShare.max;
+  const throttled = r.clients.maxThrottledShare.max;
+  if (share === null && throttled === null) return DASH;
+  const parts: string[] = [];
+  if (share !== null) parts.push(`${pct(100 * share, 0)} of ${plain(r.clients.cpus)} cpu`);
+  if (throttled !== null) parts.push(`throttled ${pct(100 * throttled)}`);
+  return parts.join(", ");
+}
+
+/** What makes a row's figures doubtful, with the share of repeats it hit. */
+export function flagsLabel(r: RowSummary): string {
+  const flags: string[] = [];
+  if (r.clientBoundRepeats > 0) flags.push(`⚠ client-bound ${r.clientBoundRepeats}/${r.repeats}`);
+  if (r.machineBusyRepeats > 0) flags.push(`⚠ machine busy ${r.machineBusyRepeats}/${r.repeats}`);
+  return flags.length > 0 ? flags.join(", ") : DASH;
 }
 
 export function evennessLabel(r: RowSummary): string {
@@ -131,17 +159,23 @@ export const TABLE_HEADER = [
   "Repeats",
   "Throughput req/s (mean ± sd)",
   "CV",
-  "p50 ms",
-  "p99 ms",
-  "p99.9 ms",
+  "p50 ms (repeats min–max)",
+  "p99 ms (repeats min–max)",
+  "p99.9 ms (repeats min–max)",
+  "p99 95% interval over repeats",
   "Errors",
   "Dropped",
   "CPU used",
   "Throttled",
+  "Client CPU (busiest client, worst repeat)",
   "X-Worker evenness",
+  "Flags",
 ] as const;
 
-/** One table row per model x topology; percentiles as mean (min–max) over repeats. */
+/**
+ * One table row per model x topology. Percentiles are those of the histogram merged over every
+ * repeat, with the per-repeat range beside them; throughput is the mean over repeats.
+ */
 export function tableRow(r: RowSummary): TableRow {
   return {
     cells: [
@@ -151,17 +185,35 @@ export function tableRow(r: RowSummary): TableRow {
       r.failedRepeats > 0 ? `${r.repeats} (+${r.failedRepeats} failed)` : String(r.repeats),
       meanSd(r.throughput),
       cv(r.throughput),
-      meanRange(r.latency.p50),
-      meanRange(r.latency.p99),
-      meanRange(r.latency.p999),
+      percentileLabel(r.latency?.p50, r.latencySpread.p50),
+      percentileLabel(r.latency?.p99, r.latencySpread.p99),
+      percentileLabel(r.latency?.p999, r.latencySpread.p999),
+      intervalLabel(r.latencySpread.p99),
       errorsLabel(r),
       droppedLabel(r),
       cpuLabel(r),
       r.modelThrottledPct.mean === null ? DASH : pct(r.modelThrottledPct.mean),
+      clientCpuLabel(r),
       evennessLabel(r),
+      flagsLabel(r),
     ],
     notes: r.notes,
   };
+}
+
+/** Where each tool's latency starts counting, by load model. */
+export function latencyBasis(tool: string, loadModel: string): string {
+  if (loadModel === "closed") return "latency from the actual send";
+  if (tool === "tcp") return "latency from the intended send time";
+  if (tool === "k6") return "latency from the actual send; arrivals that found no free VU dropped";
+  return "latency from the actual send";
+}
+
+/** One line per open-model row whose client measured its send lag (the TCP client). */
+export function sendLagLines(rows: readonly RowSummary[]): string[] {
+  return rows
+    .filter((r) => r.sendLag !== null)
+    .map((r) => `${r.model} ${r.topology.id}: client send lag p50 ${num(r.sendLag?.p50)} ms, p99 ${num(r.sendLag?.p99)} ms, max ${num(r.sendLag?.max)} ms`);
 }
 
 export function environmentLines(run: RunSummary): [string, string][] {
@@ -177,33 +229,43 @@ export function environmentLines(run: RunSummary): [string, string][] {
   add("Cores", e.cores);
   add("Memory", e.memoryBytes !== undefined ? `${(e.memoryBytes / 2 ** 30).toFixed(1)} GiB` : undefined);
   add("Docker", e.dockerVersion);
+  add("cgroup", e.cgroupVersion !== undefined && e.cgroupVersion !== "" ? `v${e.cgroupVersion}` : undefined);
+  add("Storage driver", e.storageDriver);
   add("Node", e.nodeVersion);
   add("Git commit", e.gitCommit !== undefined ? `${e.gitCommit}${e.gitDirty ? " (dirty)" : ""}` : undefined);
-  const shown = new Set(["host", "os", "kernel", "cpuModel", "cores", "memoryBytes", "dockerVersion", "nodeVersion", "gitCommit", "gitDirty", "images"]);
+  const shown = new Set(["host", "os", "kernel", "cpuModel", "cores", "memoryBytes", "dockerVersion", "cgroupVersion", "storageDriver", "nodeVersion", "gitCommit", "gitDirty", "images"]);
   for (const [k, v] of Object.entries(e)) if (!shown.has(k)) add(k, v);
   return lines;
 }
 
-/** The reading guide shared by both reports: where each figure comes from. */
+function groupsOf(run: RunSummary, model: "open" | "closed"): string {
+  const seen = new Map<string, string>();
+  for (const r of run.rows.filter((x) => x.loadModel === model)) seen.set(`${r.workload}/${r.group}`, r.tool);
+  return [...seen].map(([name, tool]) => `${name} (${tool})`).join(", ");
+}
+
+/** The reading guide shared by both reports: where each figure comes from, and every threshold. */
 export function methodNotes(run: RunSummary): string[] {
-  const names = (model: "open" | "closed") =>
-    [...new Set(run.rows.filter((r) => r.loadModel === model).map((r) => `${r.workload}/${r.group}`))].join(", ");
-  const open = names("open");
-  const closed = names("closed");
+  const open = groupsOf(run, "open");
+  const closed = groupsOf(run, "closed");
   const notes = [
-    "Latency percentiles come from merged HdrHistograms: every client's histogram (µs, 3 significant digits) is added into one per repeat, never averaged. Across repeats the tables show the mean of each repeat's percentile and the range (min–max).",
+    "Latency percentiles come from merged HdrHistograms: every client's histogram (µs, 3 significant digits) of every ok repeat is added into one, and the percentiles are read from it, never averaged. In parentheses: the lowest and highest value a repeat had on its own; the p99 interval is the 95% Student's t interval of the per-repeat p99s.",
     "Throughput is ok replies per second over the union of the clients' measurement windows (warm-up excluded); mean ± sample standard deviation over repeats, with the coefficient of variation (CV).",
-    `Open model (fixed arrival rate; latency counted from the intended send time, so stalls are not hidden): ${open || "none in this run"}.`,
-    `Closed model (fixed connections; throughput is what the server sustained at that concurrency, and waiting clients send less, which hides stalls): ${closed || "none in this run"}.`,
+    `Open model (fixed arrival rate): ${open || "none in this run"}. The TCP client counts latency from each request's intended send time, so neither a stalled server nor a late client hides (corrected for coordinated omission), and reports how late its sends left (client send lag). k6 (constant-arrival-rate) counts from the actual send and drops arrivals that find no free VU (counted as dropped): it is not corrected for coordinated omission the way the TCP client is. Below ${DELIVERY_THRESHOLD * 100}% of the planned sends, or with any dropped, the load was not delivered.`,
+    `Closed model (fixed connections; each sends its next request when a reply arrives, latency from the actual send; throughput is what the server sustained at that concurrency, and waiting clients send less, which hides stalls): ${closed || "none in this run"}.`,
     "Open and closed figures answer different questions; compare rows within one table, not across load models.",
   ];
   if (run.rows.some((r) => r.tool === "autocannon")) {
-    notes.push("autocannon: used as the closed-model saturation tool (its rate mode does not correct coordinated omission); its own histogram has 1 ms resolution, so fiblab times every request itself from write to reply in µs.");
+    notes.push("autocannon: closed model only, latency from its send; used as the saturation tool (its rate mode does not correct coordinated omission); its own histogram has 1 ms resolution, so fiblab times every request itself from write to reply in µs.");
   }
   if (run.rows.some((r) => r.loadNotDeliveredRepeats > 0)) {
     notes.push("⚠ load not delivered: the open-model client dropped or could not send its planned requests; those rows understate latency.");
   }
-  notes.push("CPU used is the model containers' CPU seconds over the sampled window, against the budget (replicas × cpus); throttled is the share of CFS periods in which they were throttled.");
-  notes.push("X-Worker evenness: coefficient of variation of replies over processes (and replicas); 0 is perfectly even.");
+  notes.push(
+    `⚠ client-bound: a client used more than ${CLIENT_CPU_SHARE * 100}% of its CPU limit or was throttled in more than ${CLIENT_THROTTLED_SHARE * 100}% of its CFS periods; those figures measure the client, not the server. Client CPU shows the busiest client's share of its limit and of throttled periods, in the worst repeat.`,
+    `⚠ machine busy: more than ${MACHINE_BUSY_CORES} of a core was used on the host outside this run's containers and the orchestrator during the cell's window; the cell shared the CPUs its figures depend on.`,
+    "CPU used is the model containers' CPU seconds over the engine's sampled interval, against the budget (replicas × cpus); throttled is the share of CFS periods in which they were throttled.",
+    "X-Worker evenness: coefficient of variation of replies over processes (and replicas); 0 is perfectly even.",
+  );
   return notes;
 }

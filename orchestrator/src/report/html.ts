@@ -1,6 +1,7 @@
 import type { RunSummary } from "../measure/run-summary.js";
 import { formatDuration } from "../scenario/duration.js";
-import { environmentLines, methodNotes, requestLabel, sections, TABLE_HEADER, tableRow } from "./format.js";
+import type { RowSummary } from "../measure/run-summary.js";
+import { environmentLines, latencyBasis, methodNotes, requestLabel, sections, sendLagLines, TABLE_HEADER, tableRow } from "./format.js";
 
 /**
  * The run as one self-contained HTML page: the tables of the Markdown report plus charts drawn by
@@ -31,7 +32,8 @@ interface ChartSection {
   loadModel: string;
   labels: string[];
   throughput: { mean: (number | null)[]; range: ([number, number] | null)[]; sd: (number | null)[] };
-  latency: { label: string; values: (number | null)[] }[];
+  /** Percentiles of the histogram merged over all repeats, and each repeat's own range. */
+  latency: { label: string; values: (number | null)[]; range: ([number, number] | null)[] }[];
 }
 
 const PERCENTILE_LABELS = ["p50", "p90", "p99", "p99.9", "max"];
@@ -47,11 +49,21 @@ function chartData(run: RunSummary): ChartSection[] {
       range: s.rows.map((r) => (r.throughput.min !== null && r.throughput.max !== null ? [r.throughput.min, r.throughput.max] : null)),
       sd: s.rows.map((r) => r.throughput.stdev),
     },
-    latency: s.rows.map((r) => ({
-      label: `${r.model} · ${r.topology.id}`,
-      values: [r.latency.p50.mean, r.latency.p90.mean, r.latency.p99.mean, r.latency.p999.mean, r.latency.max.mean],
-    })),
+    latency: s.rows.map(latencySeries),
   }));
+}
+
+const PERCENTILE_KEYS = ["p50", "p90", "p99", "p999", "max"] as const;
+
+function latencySeries(r: RowSummary): ChartSection["latency"][number] {
+  return {
+    label: `${r.model} · ${r.topology.id}`,
+    values: PERCENTILE_KEYS.map((k) => (r.latency ? r.latency[k] : null)),
+    range: PERCENTILE_KEYS.map((k) => {
+      const s = r.latencySpread[k];
+      return s.n >= 2 && s.min !== null && s.max !== null ? [s.min, s.max] : null;
+    }),
+  };
 }
 
 function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
@@ -109,7 +121,10 @@ const DRAW = `
       options: {
         animation: false,
         maintainAspectRatio: false,
-        plugins: { title: { display: true, text: "Latency percentiles, merged histograms, mean over repeats (" + s.loadModel + " model)" } },
+        plugins: {
+          title: { display: true, text: "Latency percentiles of all repeats' requests, one merged histogram (" + s.loadModel + " model)" },
+          tooltip: { callbacks: { afterLabel: function (ctx) { var r = s.latency[ctx.datasetIndex].range[ctx.dataIndex]; return r ? "repeats " + r[0].toFixed(2) + "–" + r[1].toFixed(2) + " ms" : ""; } } },
+        },
         scales: { y: { type: "logarithmic", title: { display: true, text: "ms (log scale)" } } },
       },
     });
@@ -141,11 +156,15 @@ export function renderHtml(run: RunSummary, assets: HtmlAssets): string {
     if (!first) return;
     body.push(`<section>`, `<h2>${escapeHtml(`${s.workload} / ${s.group}`)}</h2>`);
     body.push(
-      `<p>${escapeHtml(first.protocol.toUpperCase())}, <span class="model-${first.loadModel}">${escapeHtml(first.loadModel)} model</span> via ${escapeHtml(first.tool)}, request ${escapeHtml(requestLabel(first))}, ` +
+      `<p>${escapeHtml(first.protocol.toUpperCase())}, <span class="model-${first.loadModel}">${escapeHtml(first.loadModel)} model</span> via ${escapeHtml(first.tool)} (${escapeHtml(latencyBasis(first.tool, first.loadModel))}), request ${escapeHtml(requestLabel(first))}, ` +
         `${first.clients.count} client(s) × ${first.clients.cpus} cpu, ${formatDuration(first.durationMs)} measured after ${formatDuration(first.warmupMs)} warm-up.</p>`,
     );
     const rows = s.rows.map(tableRow);
     body.push(table(TABLE_HEADER, rows.map((r) => r.cells)));
+    const lags = sendLagLines(s.rows);
+    if (lags.length > 0) {
+      body.push("<p>Client send lag (how late sends left behind their intended time; it is inside the latency above):</p>", "<ul>", ...lags.map((l) => `<li>${escapeHtml(l)}</li>`), "</ul>");
+    }
     const notes = s.rows.flatMap((r, j) => (rows[j]?.notes ?? []).map((n) => `${r.model} ${r.topology.id}: ${n}`));
     if (notes.length > 0) body.push("<ul>", ...notes.map((n) => `<li>${escapeHtml(n)}</li>`), "</ul>");
     body.push(

@@ -1,6 +1,6 @@
 import type { RunSummary } from "../measure/run-summary.js";
 import { formatDuration } from "../scenario/duration.js";
-import { environmentLines, methodNotes, requestLabel, sections, TABLE_HEADER, tableRow } from "./format.js";
+import { environmentLines, latencyBasis, methodNotes, requestLabel, sections, sendLagLines, TABLE_HEADER, tableRow } from "./format.js";
 
 function cell(s: string): string {
   return s.replace(/\|/g, "\\|").replace(/\n/g, " ");
@@ -38,12 +38,18 @@ export function renderMarkdown(run: RunSummary): string {
     if (!first) continue;
     out.push(`## ${s.workload} / ${s.group}`, "");
     out.push(
-      `${first.protocol.toUpperCase()}, ${first.loadModel} model via ${first.tool}, request ${requestLabel(first)}, ` +
+      `${first.protocol.toUpperCase()}, ${first.loadModel} model via ${first.tool} (${latencyBasis(first.tool, first.loadModel)}), request ${requestLabel(first)}, ` +
         `${first.clients.count} client(s) × ${first.clients.cpus} cpu, ${formatDuration(first.durationMs)} measured after ${formatDuration(first.warmupMs)} warm-up.`,
       "",
     );
     const rows = s.rows.map(tableRow);
     out.push(markdownTable(TABLE_HEADER, rows.map((r) => r.cells)), "");
+    const lags = sendLagLines(s.rows);
+    if (lags.length > 0) {
+      out.push("Client send lag (how late sends left behind their intended time; it is inside the latency above):", "");
+      for (const l of lags) out.push(`- ${l}`);
+      out.push("");
+    }
     const notes = s.rows.flatMap((r, i) => (rows[i]?.notes ?? []).map((n) => `${r.model} ${r.topology.id}: ${n}`));
     if (notes.length > 0) {
       out.push("Notes:", "");

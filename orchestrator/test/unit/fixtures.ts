@@ -1,9 +1,10 @@
-import { summariseCell } from "../../src/measure/cell-summary.js";
+import { summariseCell, type CellSummary } from "../../src/measure/cell-summary.js";
 import type { ClientResult } from "../../../loadtests/contract/result.js";
 import type { ContainerStats } from "../../src/measure/container-stats.js";
 import { encode, newHistogram } from "../../src/measure/histogram.js";
+import type { HostUsage } from "../../src/measure/host-usage.js";
 import { summariseRun, type RunSummary } from "../../src/measure/run-summary.js";
-import { expandScenario, mulberry32 } from "../../src/scenario/expand.js";
+import { expandScenario, mulberry32, type Cell } from "../../src/scenario/expand.js";
 import { validateScenario, type ScenarioContext } from "../../src/scenario/load.js";
 import type { Scenario } from "../../src/scenario/schema.js";
 
@@ -16,6 +17,13 @@ export const ctx: ScenarioContext = {
     "py-sync": ["tcp", "http"],
     "gunicorn-sync": ["http"],
     "node-cluster": ["tcp", "http"],
+  },
+  // A made-up catalog: here py-threads takes WORKERS too, so the shared fixture's topology applies to both models.
+  modelKnobs: {
+    "py-threads": { knobs: { WORKERS: { default: 1, description: "workers" } } },
+    "py-sync": { knobs: {} },
+    "gunicorn-sync": { knobs: { WORKERS: { default: 2, description: "workers" } } },
+    "node-cluster": { knobs: { WORKERS: { default: 2, description: "workers" } } },
   },
 };
 
@@ -90,29 +98,80 @@ export function clientResult(over: Partial<ClientResult> & { latenciesUs?: numbe
 /** Deterministic pseudo-random numbers for sample generation: the generator of the cell order. */
 export const rng = mulberry32;
 
+/** A host that was otherwise idle during a 20 s cell window, or one with `elsewhereCores` used elsewhere. */
+export function hostOf(elsewhereCores = 0.02): HostUsage {
+  return { windowMs: 20_000, cores: 2, busyCores: 1.2 + elsewhereCores, cellCores: 1.15, orchestratorCores: 0.05, elsewhereCores };
+}
+
+export interface RunOptions {
+  okPerClient?: (cellId: string, group: string) => number;
+  latencyUs?: (cellId: string, group: string) => number;
+  /** Every ok latency of one client (µs), instead of okPerClient x latencyUs. */
+  latenciesUs?: (cellId: string, group: string, clientIndex: number) => number[] | undefined;
+  failed?: (cellId: string) => boolean;
+  dropped?: (cellId: string, group: string) => number;
+  /** Cores each client of the group used (default 0.1, against the group's clients.cpus). */
+  clientCores?: (cellId: string, group: string) => number;
+  /** Share of CFS periods each client of the group was throttled in (default 0). */
+  clientThrottled?: (cellId: string, group: string) => number;
+  /** Cores used on the host outside the run in the cell's window (default 0.02, an idle host). */
+  elsewhereCores?: (cellId: string) => number;
+  /** Each send's lateness (µs) for one client, where the tool reports it. */
+  sendLagUs?: (cellId: string, group: string, clientIndex: number) => number[] | undefined;
+}
+
+function clientContainers(cell: Cell, opts: RunOptions): ContainerStats[] {
+  return cell.workload.groups.flatMap((g) =>
+    Array.from({ length: g.clients.count }, (_, clientIndex): ContainerStats => {
+      const throttled = Math.round(200 * (opts.clientThrottled?.(cell.id, g.name) ?? 0));
+      return {
+        name: `client-${g.name}-${clientIndex}`,
+        role: "client",
+        group: g.name,
+        clientIndex,
+        cpuLimit: g.clients.cpus,
+        sampledSeconds: 20,
+        cpuSeconds: 20 * (opts.clientCores?.(cell.id, g.name) ?? 0.1),
+        throttledPeriods: throttled,
+        totalPeriods: 200,
+        throttledSeconds: throttled * 0.01,
+        memoryPeakBytes: 30e6,
+        restarts: 0,
+      };
+    }),
+  );
+}
+
 /**
  * A finished run built through the real pipeline (expand -> summariseCell -> summariseRun):
  * every client of every group sends `okPerClient(cell, group)` replies at `latencyUs(cell)` in a 20 s window.
  */
-export function runOf(
-  scenario: Scenario,
-  opts: {
-    okPerClient?: (cellId: string, group: string) => number;
-    latencyUs?: (cellId: string, group: string) => number;
-    failed?: (cellId: string) => boolean;
-    dropped?: (cellId: string, group: string) => number;
-  } = {},
-): RunSummary {
+export function runOf(scenario: Scenario, opts: RunOptions = {}): RunSummary {
+  return summariseRun({
+    runId: "20261125T181500Z-demo",
+    scenario,
+    seed: 42,
+    startedAt: "2026-11-25T18:15:00.000Z",
+    finishedAt: "2026-11-25T18:45:00.000Z",
+    environment: { host: "lab-host", kernel: "6.12.0", cores: 2, dockerVersion: "28.0.1", cgroupVersion: "2", storageDriver: "overlay2", gitCommit: "abc1234" },
+    cells: cellsOf(scenario, opts),
+  });
+}
+
+/** The cell summaries runOf summarises. */
+export function cellsOf(scenario: Scenario, opts: RunOptions = {}): CellSummary[] {
   const T0 = 1_700_000_000_000;
   const { cells } = expandScenario(scenario);
-  const summaries = cells.map((cell) => {
+  return cells.map((cell) => {
     if (opts.failed?.(cell.id)) {
       return summariseCell({ cell, results: [], status: "failed", error: "model did not verify" });
     }
     const results = cell.workload.groups.flatMap((g) =>
       Array.from({ length: g.clients.count }, (_, clientIndex) => {
-        const ok = opts.okPerClient?.(cell.id, g.name) ?? 1000;
         const lat = opts.latencyUs?.(cell.id, g.name) ?? 2000;
+        const given = opts.latenciesUs?.(cell.id, g.name, clientIndex);
+        const ok = given?.length ?? opts.okPerClient?.(cell.id, g.name) ?? 1000;
+        const lag = opts.sendLagUs?.(cell.id, g.name, clientIndex);
         return clientResult({
           group: g.name,
           clientIndex,
@@ -122,7 +181,8 @@ export function runOf(
           endedAt: T0 + 20_000,
           requests: { sent: ok, completed: ok, ok },
           dropped: opts.dropped?.(cell.id, g.name) ?? 0,
-          latenciesUs: Array.from({ length: ok }, (_, i) => lat + (i % 10)),
+          latenciesUs: given ?? Array.from({ length: ok }, (_, i) => lat + (i % 10)),
+          ...(lag ? { sendLag: histogramOf(lag) } : {}),
           workers: { [`${cell.model}-1/1`]: ok / 2, [`${cell.model}-1/2`]: ok / 2 },
           notes: g.tool === "autocannon" ? ["autocannon: 1 ms resolution"] : [],
         });
@@ -130,16 +190,24 @@ export function runOf(
     );
     const containers: ContainerStats[] = [
       { name: "m", role: "model", cpuSeconds: 16, throttledPeriods: 10, totalPeriods: 200, throttledSeconds: 0.5, memoryPeakBytes: 80e6, restarts: 0 },
+      ...clientContainers(cell, opts),
     ];
-    return summariseCell({ cell, results, containers, containersWindowMs: 20_000 });
+    const host = hostOf(opts.elsewhereCores?.(cell.id) ?? 0.02);
+    return summariseCell({ cell, results, containers, containersWindowMs: 20_000, host });
   });
-  return summariseRun({
-    runId: "20261125T181500Z-demo",
-    scenario,
-    seed: 42,
-    startedAt: "2026-11-25T18:15:00.000Z",
-    finishedAt: "2026-11-25T18:45:00.000Z",
-    environment: { host: "lab-host", kernel: "6.12.0", cores: 2, dockerVersion: "28.0.1", gitCommit: "abc1234" },
-    cells: summaries,
-  });
+}
+
+/** The demo scenario with two repeats. */
+export const twoRepeats = validScenario((raw) => {
+  raw.repeat = 2;
+});
+
+/**
+ * One client's latencies (µs) in two repeats that differ: r1 all ~2 ms; in r2 2% take 100 ms, so
+ * r2's own p99 is 100 ms while the p99 of both repeats together is ~2 ms (1% slow). A mean of the
+ * repeats' p99s (~51 ms) is far from both: a test that sees it knows a mean came back.
+ */
+export function differingRepeats(cellId: string): number[] {
+  const slow = cellId.endsWith("r2") ? 20 : 0;
+  return Array.from({ length: 1000 }, (_, i) => (i < slow ? 100_000 : 2000 + (i % 10)));
 }

@@ -1,8 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { CellSummarySchema, evenness, summariseCell, type CellInput } from "../../../src/measure/cell-summary.js";
 import type { ContainerStats } from "../../../src/measure/container-stats.js";
+import { decode, summarise } from "../../../src/measure/histogram.js";
+import { CLIENT_CPU_SHARE, CLIENT_THROTTLED_SHARE, MACHINE_BUSY_CORES } from "../../../src/measure/thresholds.js";
 import { expandScenario } from "../../../src/scenario/expand.js";
-import { clientResult, validScenario } from "../fixtures.js";
+import { clientResult, histogramOf, hostOf, validScenario } from "../fixtures.js";
 
 const scenario = validScenario();
 // 2 replicas x 0.5 cpu; groups: main (open 50/s, k6, 2 clients), probe (closed 4 conn, autocannon).
@@ -81,7 +83,7 @@ describe("summariseCell", () => {
 
   it("a missing client is noted and lowers the sends", () => {
     const s = summariseCell(input({ results: [clientResult({ group: "main", clientIndex: 0 })] }));
-    expect(s.groups[0]!.clients).toEqual({ expected: 2, reported: 1, cpus: 0.5 });
+    expect(s.groups[0]!.clients).toEqual({ expected: 2, reported: 1, cpus: 0.5, usage: [] });
     expect(s.groups[0]!.notes).toContain("1 of 2 clients reported");
     expect(s.groups[0]!.loadNotDelivered).toBe(true);
     const probe = s.groups[1]!;
@@ -160,6 +162,121 @@ describe("summariseCell", () => {
 
   it("is valid against its own schema after a trip through JSON", () => {
     const s = summariseCell(input());
+    expect(CellSummarySchema.parse(JSON.parse(JSON.stringify(s)))).toEqual(s);
+  });
+
+  it("uses each container's own sampled seconds for its cores, not the sampler's window", () => {
+    const m = (name: string, cpuSeconds: number, sampledSeconds?: number): ContainerStats => ({
+      name,
+      role: "model",
+      cpuSeconds,
+      ...(sampledSeconds !== undefined ? { sampledSeconds } : {}),
+      throttledPeriods: 0,
+      totalPeriods: 100,
+      throttledSeconds: 0,
+      memoryPeakBytes: 1,
+      restarts: 0,
+    });
+    // the sampler's window (20.6 s) is longer than what the engine sampled (20 s): 3% understated with it
+    const s = summariseCell(input({ containers: [m("m1", 10, 20), m("m2", 10, 20)], containersWindowMs: 20_600 }));
+    expect(s.usage.model.cores).toBeCloseTo(1, 10);
+    const mixed = summariseCell(input({ containers: [m("m1", 10, 20), m("m2", 10.3)], containersWindowMs: 20_600 }));
+    expect(mixed.usage.model.cores).toBeCloseTo(0.5 + 0.5, 10);
+  });
+
+  describe("client-bound guard", () => {
+    const client = (group: string, clientIndex: number, cores: number, throttled: number, over: Partial<ContainerStats> = {}): ContainerStats => ({
+      name: `c-${group}-${clientIndex}`,
+      role: "client",
+      group,
+      clientIndex,
+      cpuLimit: 0.5,
+      sampledSeconds: 20,
+      cpuSeconds: cores * 20,
+      throttledPeriods: throttled,
+      totalPeriods: 200,
+      throttledSeconds: throttled * 0.01,
+      memoryPeakBytes: 1e6,
+      restarts: 0,
+      ...over,
+    });
+
+    it("records each client's cores, limit, share of it and throttled share, per group", () => {
+      const containers = [client("main", 1, 0.2, 4), client("main", 0, 0.3, 0), client("probe", 0, 0.1, 0)];
+      const s = summariseCell(input({ containers, containersWindowMs: 25_000 }));
+      const main = s.groups[0]!;
+      expect(main.clients.usage.map((u) => u.clientIndex)).toEqual([0, 1]);
+      expect(main.clients.usage[1]).toMatchObject({ cores: 0.2, cpuLimit: 0.5, throttledShare: 0.02, throttledPeriods: 4, totalPeriods: 200 });
+      expect(main.clients.usage[1]!.cpuShare).toBeCloseTo(0.4, 10);
+      expect(main.clientBound).toBe(false);
+      expect(main.clientBoundReason).toBeNull();
+      expect(s.groups[1]!.clients.usage).toHaveLength(1);
+    });
+
+    it(`marks a group whose client used over ${CLIENT_CPU_SHARE * 100}% of its CPU`, () => {
+      const at = (cores: number) => summariseCell(input({ containers: [client("main", 0, cores, 0), client("main", 1, 0.1, 0)] })).groups[0]!;
+      expect(at(0.425).clientBound).toBe(false); // exactly 85%
+      const bound = at(0.48);
+      expect(bound.clientBound).toBe(true);
+      expect(bound.clientBoundReason).toBe("client 0 used 96% of its 0.5 cpu");
+      expect(bound.notes.join()).not.toMatch(/client-bound/); // the row says it once, with the repeats
+    });
+
+    it(`marks a group whose client was throttled in over ${CLIENT_THROTTLED_SHARE * 100}% of periods`, () => {
+      const at = (throttled: number) => summariseCell(input({ containers: [client("main", 0, 0.1, 0), client("main", 1, 0.1, throttled)] })).groups[0]!;
+      expect(at(10).clientBound).toBe(false); // exactly 5%
+      expect(at(11).clientBound).toBe(true);
+      expect(at(11).clientBoundReason).toBe("client 1 throttled in 6% of CFS periods");
+    });
+
+    it("takes the scenario's limit when the sampler has none, and has no share for an unlimited client", () => {
+      const noLimit = client("main", 0, 0.45, 0);
+      delete noLimit.cpuLimit;
+      const g = summariseCell(input({ containers: [noLimit, client("main", 1, 3, 0, { cpuLimit: null })] })).groups[0]!;
+      expect(g.clients.usage[0]).toMatchObject({ cpuLimit: 0.5 });
+      expect(g.clients.usage[0]!.cpuShare).toBeCloseTo(0.9, 10);
+      expect(g.clients.usage[1]).toMatchObject({ cpuLimit: null, cpuShare: null });
+      expect(g.clientBoundReason).toBe("client 0 used 90% of its 0.5 cpu");
+    });
+
+    it("without client stats, no usage and no verdict", () => {
+      const g = summariseCell(input()).groups[0]!;
+      expect(g.clients.usage).toEqual([]);
+      expect(g.clientBound).toBe(false);
+    });
+  });
+
+  it(`flags a cell whose window saw more than ${MACHINE_BUSY_CORES} of a core used elsewhere`, () => {
+    expect(summariseCell(input()).host).toBeNull();
+    expect(summariseCell(input()).machineBusy).toBe(false);
+    expect(summariseCell(input({ host: hostOf(MACHINE_BUSY_CORES) })).machineBusy).toBe(false);
+    const busy = summariseCell(input({ host: hostOf(0.6) }));
+    expect(busy.machineBusy).toBe(true);
+    expect(busy.host!.elsewhereCores).toBe(0.6);
+  });
+
+  it("merges the clients' send lag like latency, never averaging it", () => {
+    const fast = Array.from({ length: 990 }, () => 50);
+    const results = [
+      clientResult({ group: "main", clientIndex: 0, tool: "tcp", sendLag: histogramOf(fast) }),
+      clientResult({ group: "main", clientIndex: 1, tool: "tcp", sendLag: histogramOf(Array.from({ length: 10 }, () => 30_000)) }),
+    ];
+    const g = summariseCell(input({ results })).groups[0]!;
+    expect(g.sendLag!.count).toBe(1000);
+    expect(g.sendLag!.p50).toBeCloseTo(0.05, 3);
+    expect(g.sendLag!.p99).toBeCloseTo(0.05, 3); // 99% of sends were 50 µs late; the mean of the two p99s would be 15 ms
+    expect(g.sendLag!.max).toBeCloseTo(30, 1);
+    expect(summarise(decode(g.sendLagHistogram!))!.count).toBe(1000);
+    expect(summariseCell(input()).groups[0]!.sendLag).toBeNull();
+  });
+
+  it("with everything measured, is valid against its own schema after a trip through JSON", () => {
+    const containers: ContainerStats[] = [
+      { name: "c0", role: "client", group: "main", clientIndex: 0, cpuLimit: 0.5, sampledSeconds: 20, cpuSeconds: 9.8, throttledPeriods: 40, totalPeriods: 200, throttledSeconds: 0.4, memoryPeakBytes: 1, restarts: 0 },
+    ];
+    const results = [clientResult({ group: "main", sendLag: histogramOf([10, 20, 30]) })];
+    const s = summariseCell(input({ containers, results, host: hostOf(0.5) }));
+    expect(s.groups[0]!.clientBound).toBe(true);
     expect(CellSummarySchema.parse(JSON.parse(JSON.stringify(s)))).toEqual(s);
   });
 });

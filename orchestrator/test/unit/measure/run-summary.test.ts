@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { RunSummarySchema } from "../../../src/measure/run-summary.js";
-import { runOf, validScenario } from "../fixtures.js";
+import { decode, merge, summarise } from "../../../src/measure/histogram.js";
+import { RunSummarySchema, runProblems, summariseRun } from "../../../src/measure/run-summary.js";
+import { cellsOf, differingRepeats, runOf, twoRepeats, validScenario } from "../fixtures.js";
 
 describe("summariseRun", () => {
   const scenario = validScenario(); // 2 models x 2 topologies x 1 workload (2 groups) x 3 repeats
@@ -35,10 +36,12 @@ describe("summariseRun", () => {
     expect(row.throughput.stdev).toBeCloseTo(10, 10);
     expect(row.throughput.cv).toBeCloseTo(10 / 120, 10);
     expect(row.throughput.ci95!.halfWidth).toBeCloseTo((4.303 * 10) / Math.sqrt(3), 8);
-    expect(row.latency.p50.mean).toBeCloseTo(2.005, 2);
-    expect(row.latency.p50.min).toBeCloseTo(1.005, 2);
-    expect(row.latency.p50.max).toBeCloseTo(3.005, 2);
-    expect(row.latencyAllRepeats!.count).toBe(2 * (1100 + 1200 + 1300));
+    // the merged p50: 2 x (1100 at ~1 ms, 1200 at ~2 ms, 1300 at ~3 ms) -> the 1800th of 3600 is ~2 ms
+    expect(row.latency!.p50).toBeCloseTo(2.005, 2);
+    expect(row.latencySpread.p50.min).toBeCloseTo(1.005, 2);
+    expect(row.latencySpread.p50.max).toBeCloseTo(3.005, 2);
+    expect(row.latencySpread.p50).not.toHaveProperty("mean");
+    expect(row.latency!.count).toBe(2 * (1100 + 1200 + 1300));
     expect(row.modelCores.mean).toBeCloseTo(0.8, 10);
     expect(row.modelThrottledPct.mean).toBeCloseTo(5, 10);
     expect(row.evenness.byProcessCv.mean).toBe(0);
@@ -64,5 +67,108 @@ describe("summariseRun", () => {
   it("is valid against its own schema after a trip through JSON", () => {
     const run = runOf(scenario);
     expect(RunSummarySchema.parse(JSON.parse(JSON.stringify(run)))).toEqual(run);
+  });
+
+  describe("across repeats: percentiles of the merged histogram, never a mean of percentiles", () => {
+    const cells = cellsOf(twoRepeats, { latenciesUs: (id) => differingRepeats(id) });
+    const run = summariseRun({
+      runId: "two",
+      scenario: twoRepeats,
+      seed: 1,
+      startedAt: "a",
+      finishedAt: "b",
+      environment: {},
+      cells,
+    });
+    const row = run.rows[0]!;
+    const mine = cells.filter((c) => c.key === row.cellKey).map((c) => c.groups.find((g) => g.group === row.group)!);
+    const perRepeatP99 = mine.map((g) => g.latency!.p99);
+
+    it("the repeats really differ", () => {
+      expect(mine).toHaveLength(2);
+      expect(Math.min(...perRepeatP99)).toBeLessThan(3);
+      expect(Math.max(...perRepeatP99)).toBeGreaterThan(99);
+    });
+
+    it("the row's p99 is the p99 of all repeats' histograms merged", () => {
+      const merged = summarise(merge(mine.map((g) => g.histogram)))!;
+      expect(row.latency).toEqual(merged);
+      expect(row.latency!.count).toBe(4000);
+      // 40 of 4000 replies were slow (1%): the 3960th is still fast
+      expect(row.latency!.p99).toBeLessThan(3);
+    });
+
+    it("and not the mean of the repeats' p99s", () => {
+      const meanOfP99 = (perRepeatP99[0]! + perRepeatP99[1]!) / 2;
+      expect(meanOfP99).toBeGreaterThan(50);
+      expect(Math.abs(row.latency!.p99 - meanOfP99)).toBeGreaterThan(40);
+    });
+
+    it("keeps the per-repeat values only as a spread, with no mean in it", () => {
+      expect(row.latencySpread.p99.min).toBe(Math.min(...perRepeatP99));
+      expect(row.latencySpread.p99.max).toBe(Math.max(...perRepeatP99));
+      expect(row.latencySpread.p99.ci95).not.toBeNull();
+      for (const s of Object.values(row.latencySpread)) {
+        expect(s).not.toHaveProperty("mean");
+        expect(s).not.toHaveProperty("stdev");
+      }
+    });
+
+    it("throughput stays a mean over repeats", () => {
+      expect(row.throughput.mean).toBeCloseTo(100, 10); // 2 x 1000 in 20 s both times
+    });
+  });
+
+  it("counts client-bound repeats, says so once in the notes and gives the client figures", () => {
+    const run = runOf(scenario, {
+      clientCores: (id, g) => (g === "main" && id.endsWith("r2") ? 0.49 : 0.2),
+      clientThrottled: (id, g) => (g === "probe" && id.startsWith("gunicorn-sync") && id.endsWith("r1") ? 0.2 : 0.01),
+    });
+    const row = run.rows[0]!;
+    expect(row.clientBoundRepeats).toBe(1);
+    expect(row.clients.maxCpuShare.max).toBeCloseTo(0.98, 10);
+    expect(row.clients.maxCpuShare.min).toBeCloseTo(0.4, 10);
+    expect(row.clients.cores.max).toBeCloseTo(0.98, 10); // 2 clients x 0.49
+    expect(row.clients.maxThrottledShare.mean).toBeCloseTo(0.01, 10);
+    const bound = row.notes.filter((n) => n.includes("client-bound"));
+    expect(bound).toEqual([
+      "client-bound in 1 of 3 repeats: these figures measure the client, not the server (r2: client 0 used 98% of its 0.5 cpu; client 1 used 98% of its 0.5 cpu)",
+    ]);
+    const probe = run.rows.find((r) => r.key === "gunicorn-sync.1x1cpu-w2.fib30.probe")!;
+    expect(probe.clientBoundRepeats).toBe(1);
+    expect(probe.notes.join()).toMatch(/r1: client 0 throttled in 20% of CFS periods/);
+    expect(run.rows.find((r) => r.key === "py-threads.1x1cpu-w2.fib30.probe")!.clientBoundRepeats).toBe(0);
+    const problems = runProblems(run);
+    expect(problems.clientBound.filter((p) => p.includes(".main:"))).toHaveLength(4);
+    expect(problems.clientBound).toContain("gunicorn-sync.1x1cpu-w2.fib30.probe: client-bound in 1 of 3 repeats (these figures measure the client)");
+    expect(problems.machineBusy).toEqual([]);
+  });
+
+  it("counts repeats on a busy machine, per row and per cell", () => {
+    const run = runOf(scenario, { elsewhereCores: (id) => (id === "py-sync.1x1cpu-w2.fib30.r1" || id === "py-threads.2x0p5cpu.fib30.r3" ? 0.45 : 0.03) });
+    const row = run.rows.find((r) => r.key === "py-threads.2x0p5cpu.fib30.main")!;
+    expect(row.machineBusyRepeats).toBe(1);
+    expect(row.hostElsewhereCores.max).toBeCloseTo(0.45, 10);
+    expect(row.notes.join()).toMatch(/machine busy in 1 of 3 repeats: more than 0.1 of a core was used outside this run during the window \(r3: 0.45 cores\)/);
+    expect(run.rows[0]!.machineBusyRepeats).toBe(0);
+    expect(run.cells.find((c) => c.id === "py-threads.2x0p5cpu.fib30.r3")).toMatchObject({ machineBusy: true, elsewhereCores: 0.45 });
+    expect(runProblems(run).machineBusy).toEqual(["py-threads.2x0p5cpu.fib30.r3: machine busy, 0.45 cores used outside the run (over 0.1)"]);
+    expect(runProblems(run).clientBound).toEqual([]);
+  });
+
+  it("merges the send lag over clients and repeats", () => {
+    const run = runOf(scenario, {
+      sendLagUs: (id, g) => (g === "main" ? Array.from({ length: 100 }, (_, i) => (id.endsWith("r3") && i === 0 ? 40_000 : 100)) : undefined),
+    });
+    const row = run.rows[0]!;
+    expect(row.sendLag).toMatchObject({ count: 600 });
+    expect(row.sendLag!.p99).toBeCloseTo(0.1, 3);
+    expect(row.sendLag!.max).toBeCloseTo(40, 1);
+    expect(run.rows[4]!.sendLag).toBeNull();
+  });
+
+  it("names the cgroup version and storage driver of the environment", () => {
+    const run = runOf(scenario);
+    expect(RunSummarySchema.parse(JSON.parse(JSON.stringify(run))).environment).toMatchObject({ cgroupVersion: "2", storageDriver: "overlay2" });
   });
 });

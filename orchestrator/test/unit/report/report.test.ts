@@ -25,14 +25,14 @@ describe("renderMarkdown", () => {
   });
 
   it("says which figures came from the open model and which from the closed", () => {
-    expect(md).toMatch(/Open model \(fixed arrival rate[^\n]*\): fib30\/main\./);
-    expect(md).toMatch(/Closed model \(fixed connections[^\n]*\): fib30\/probe\./);
-    expect(md).toMatch(/## fib30 \/ main\n\nHTTP, open model via k6/);
-    expect(md).toMatch(/## fib30 \/ probe\n\nHTTP, closed model via autocannon/);
+    expect(md).toMatch(/Open model \(fixed arrival rate\): fib30\/main \(k6\)\./);
+    expect(md).toMatch(/Closed model \(fixed connections[^\n]*\): fib30\/probe \(autocannon\)\./);
+    expect(md).toMatch(/## fib30 \/ main\n\nHTTP, open model via k6 \(latency from the actual send; arrivals that found no free VU dropped\)/);
+    expect(md).toMatch(/## fib30 \/ probe\n\nHTTP, closed model via autocannon \(latency from the actual send\)/);
   });
 
   it("warns about autocannon's resolution", () => {
-    expect(md).toMatch(/autocannon: used as the closed-model saturation tool/);
+    expect(md).toMatch(/autocannon: closed model only, latency from its send; used as the saturation tool/);
   });
 
   it("has a table row per model and topology with throughput, percentiles and resources", () => {
