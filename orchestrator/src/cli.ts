@@ -1,10 +1,11 @@
 #!/usr/bin/env node
-import { Command } from "commander";
+import { Command, InvalidArgumentError } from "commander";
 import { readFile, writeFile, access } from "node:fs/promises";
 import path from "node:path";
 import { loadCatalog, repoRoot } from "./models/catalog.js";
 import { formatModelTable } from "./models/table.js";
 import { ScenarioError } from "./scenario/load.js";
+import { UserError } from "./errors.js";
 import { planScenario, runScenario } from "./run/runner.js";
 import { progressDisplay } from "./run/progress.js";
 import { listRuns } from "./archive/index.js";
@@ -17,6 +18,12 @@ import { sweepByLabel } from "./docker/sweep.js";
 
 // FIBLAB_RESULTS moves the archive (tests use a temporary one).
 const resultsDir = process.env.FIBLAB_RESULTS ?? path.join(repoRoot, "results");
+
+function parseSeed(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw new InvalidArgumentError(`an integer, not "${v}"`);
+  return n;
+}
 
 const program = new Command()
   .name("lab")
@@ -36,11 +43,7 @@ program
   .command("run")
   .description("run a scenario: every cell in a recorded random order, archived under results/")
   .argument("<scenario>", "scenario file (YAML), e.g. loadtests/scenarios/smoke.yaml")
-  .option("--seed <n>", "seed of the cell order (default: the scenario's, else random)", (v) => {
-    const n = Number(v);
-    if (!Number.isInteger(n)) throw new Error(`--seed must be an integer, not ${v}`);
-    return n;
-  })
+  .option("--seed <n>", "seed of the cell order (default: the scenario's, else random)", parseSeed)
   .action(async (file: string, opts: { seed?: number }) => {
     const controller = new AbortController();
     let signals = 0;
@@ -85,9 +88,9 @@ program
   .command("plan")
   .description("validate a scenario and print its cells in run order, without starting anything")
   .argument("<scenario>", "scenario file (YAML)")
-  .option("--seed <n>", "seed of the cell order")
-  .action(async (file: string, opts: { seed?: string }) => {
-    const { scenario, expansion } = await planScenario(file, opts.seed !== undefined ? Number(opts.seed) : undefined);
+  .option("--seed <n>", "seed of the cell order", parseSeed)
+  .action(async (file: string, opts: { seed?: number }) => {
+    const { scenario, expansion } = await planScenario(file, opts.seed);
     console.log(`${scenario.name}: ${expansion.cells.length} cells, seed ${expansion.seed}`);
     for (const c of expansion.cells) console.log(`  ${c.order + 1}. ${c.id}`);
     const loadS = expansion.cells.reduce((a, c) => a + c.workload.warmupMs + c.workload.durationMs, 0) / 1000;
@@ -120,7 +123,7 @@ async function resolveRun(ref: string): Promise<string> {
   const runs = await listRuns(resultsDir);
   const match = runs.filter((r) => (r.dir ?? r.id).startsWith(ref) || r.id === ref);
   if (match.length === 1 && match[0]) return path.join(resultsDir, match[0].dir ?? match[0].id);
-  throw new Error(`no complete run "${ref}" (see: lab results)`);
+  throw new UserError(`no complete run "${ref}" (see: lab results)`);
 }
 
 async function readSummary(dir: string) {
@@ -161,9 +164,9 @@ program
 try {
   await program.parseAsync();
 } catch (err) {
-  // A bad scenario is the user's to fix: say what and where, without a stack trace.
-  if (!(err instanceof ScenarioError)) throw err;
-  console.error(err.message);
+  // A bad scenario or a missing file is the user's to fix: say what and where, without a stack trace.
+  if (!(err instanceof ScenarioError || err instanceof UserError)) throw err;
+  console.error(`lab: ${err.message}`);
   process.exitCode = 1;
 }
 // Docker's HTTP agents and a cancelled sampler may hold the event loop open: the command is over.

@@ -63,6 +63,11 @@ export function progressDisplay(stream: NodeJS.WriteStream = process.stderr): Ru
       if (bar) bar.stop(), line(msg), bar.start(total, cell.order + 1, payload());
       else line(msg);
     },
+    warn(message) {
+      const msg = `warning: ${message}`;
+      if (bar) bar.stop(), line(msg), bar.start(total, 0, payload());
+      else line(msg);
+    },
     log(message) {
       if (!bar && process.env.LAB_VERBOSE) line(message);
     },

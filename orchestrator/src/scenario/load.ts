@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import YAML from "yaml";
+import { UserError } from "../errors.js";
 import type { z } from "zod";
 import { acceptsKnob, knobList, requestedKnobs } from "../models/knobs.js";
 import type { Manifest, Protocol } from "../models/manifest.js";
@@ -164,6 +165,13 @@ export function parseScenario(text: string, ctx: ScenarioContext, source = "scen
 }
 
 export async function loadScenarioFile(file: string, ctx: ScenarioContext): Promise<{ scenario: Scenario; text: string }> {
-  const text = await readFile(file, "utf8");
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    const why = err.code === "ENOENT" ? "no such file" : err.code === "EISDIR" ? "it is a folder" : err.message;
+    throw new UserError(`cannot read scenario ${file}: ${why}`);
+  }
   return { scenario: parseScenario(text, ctx, file), text };
 }
