@@ -4,7 +4,10 @@ import { readChartJs } from "../../../src/report/chartjs.js";
 import { compareRuns, renderComparisonMarkdown } from "../../../src/report/compare.js";
 import { renderHtml } from "../../../src/report/html.js";
 import { renderMarkdown } from "../../../src/report/markdown.js";
-import { runOf, validScenario } from "../fixtures.js";
+import { merge, summarise } from "../../../src/measure/histogram.js";
+import type { RowSummary } from "../../../src/measure/run-summary.js";
+import { num } from "../../../src/report/format.js";
+import { cellsOf, differingRepeats, runOf, twoRepeats, validScenario } from "../fixtures.js";
 
 const scenario = validScenario();
 const run = runOf(scenario, {
@@ -45,7 +48,7 @@ describe("renderMarkdown", () => {
     expect(cells[3]).toBe("3"); // repeats
     expect(cells[4]).toBe("120 ± 10.0"); // (110, 120, 130) req/s
     expect(cells[5]).toBe("8.3%"); // CV
-    expect(cells[6]).toMatch(/^4\.0\d \(2\.0\d–6\.0\d\)$/); // p50 mean (range) over repeats
+    expect(cells[6]).toMatch(/^4\.0\d \(2\.0\d–6\.0\d\)$/); // merged p50 (per-repeat range)
     expect(row).toContain("0.80 / 1 cores");
     expect(row).toContain("5.0%"); // throttled
     expect(row).toContain("proc cv 0");
@@ -156,5 +159,130 @@ describe("compareRuns", () => {
     const c = compareRuns(run, fewer);
     expect(c.onlyInBase).toEqual(["py-threads.1x1cpu-w2.fib30.main"]);
     expect(c.onlyInNext).toEqual([]);
+  });
+});
+
+/**
+ * Two repeats whose p99s are ~2 ms and 100 ms; the p99 of all their requests is ~2 ms, the mean of
+ * the two p99s ~51 ms. Every consumer must show the former.
+ */
+describe("across repeats, every report uses the merged percentiles", () => {
+  const two = runOf(twoRepeats, { latenciesUs: (id) => differingRepeats(id) });
+  const cells = cellsOf(twoRepeats, { latenciesUs: (id) => differingRepeats(id) });
+  const row: RowSummary = two.rows[0]!;
+  const groups = cells.filter((c) => c.key === row.cellKey).map((c) => c.groups.find((g) => g.group === row.group)!);
+  const mergedP99 = summarise(merge(groups.map((g) => g.histogram)))!.p99;
+  const meanP99 = groups.reduce((a, g) => a + g.latency!.p99, 0) / groups.length;
+
+  it("the fixture tells the two apart", () => {
+    expect(mergedP99).toBeLessThan(3);
+    expect(meanP99).toBeGreaterThan(50);
+    expect(num(mergedP99)).not.toBe(num(meanP99));
+  });
+
+  it("Markdown: the p99 cell is the merged p99, with the per-repeat range beside it", () => {
+    const md = renderMarkdown(two);
+    const line = md.split("\n").find((l) => l.startsWith("| py-threads | 1 × 1 cpu, 2 workers | open 50 req/s · k6 |"))!;
+    const p99 = line.split(" | ")[7]!;
+    expect(p99).toBe(`${num(mergedP99)} (${num(Math.min(...groups.map((g) => g.latency!.p99)))}–${num(Math.max(...groups.map((g) => g.latency!.p99)))})`);
+    expect(line).not.toContain(num(meanP99));
+  });
+
+  it("HTML: the latency chart plots the merged percentiles", () => {
+    const html = renderHtml(two, { chartJs: "" });
+    const data = JSON.parse(/<script id="fiblab-data" type="application\/json">(.*?)<\/script>/s.exec(html)![1]!);
+    const series = data[0].latency[0];
+    expect(series.label).toBe("py-threads · 1x1cpu-w2");
+    expect(series.values[2]).toBe(mergedP99);
+    expect(series.values[2]).not.toBeCloseTo(meanP99, 0);
+    expect(series.range[2]).toEqual([row.latencySpread.p99.min, row.latencySpread.p99.max]);
+    expect(html).not.toMatch(/mean over repeats \(" \+ s\.loadModel/); // the latency chart's title no longer says it
+  });
+
+  it("compare: deltas of the merged percentiles", () => {
+    const c = compareRuns(two, { ...runOf(twoRepeats), runId: "next" });
+    const r = c.rows.find((x) => x.key === row.key)!;
+    expect(r.p99.base).toBe(mergedP99);
+    expect(r.p99.base).not.toBeCloseTo(meanP99, 0);
+    expect(renderComparisonMarkdown(c)).toContain(`${num(mergedP99)} → `);
+    expect(renderComparisonMarkdown(c)).not.toContain(`${num(meanP99)} → `);
+  });
+});
+
+describe("compare: significance of a percentile change from the per-repeat spread", () => {
+  const at = (us: (id: string) => number) => runOf(scenario, { latencyUs: (id) => us(id) });
+
+  it("marks a change whose per-repeat intervals do not overlap", () => {
+    const base = at((id) => 2000 + 10 * Number(id.slice(-1)));
+    const next = { ...at((id) => 4000 + 10 * Number(id.slice(-1))), runId: "next" };
+    const r = compareRuns(base, next).rows[0]!;
+    expect(r.p99.base).toBe(base.rows[0]!.latency!.p99);
+    expect(r.p99.next).toBe(next.rows[0]!.latency!.p99);
+    expect(r.p99.distinct).toBe(true);
+  });
+
+  it("does not mark one that the repeats' spread covers", () => {
+    const base = at((id) => [2000, 6000, 4000][Number(id.slice(-1)) - 1]!);
+    const next = { ...at((id) => [4200, 2500, 5000][Number(id.slice(-1)) - 1]!), runId: "next" };
+    expect(compareRuns(base, next).rows[0]!.p99.distinct).toBe(false);
+  });
+
+  it("warns when either side was client-bound or on a busy machine", () => {
+    const bound = runOf(scenario, { clientCores: (id, g) => (g === "main" && id.endsWith("r1") ? 0.5 : 0.1) });
+    const busy = { ...runOf(scenario, { elsewhereCores: () => 0.5 }), runId: "next" };
+    const c = compareRuns(bound, busy);
+    expect(c.rows[0]!.warnings).toEqual(["client-bound in base", "machine busy in next"]);
+    expect(c.rows[4]!.warnings).toEqual(["machine busy in next"]);
+    expect(renderComparisonMarkdown(c)).toContain("⚠ client-bound in base, machine busy in next");
+  });
+});
+
+describe("the report says what a figure cannot be trusted for", () => {
+  const flagged = runOf(scenario, {
+    clientCores: (id, g) => (g === "main" && id.startsWith("py-threads.1x1cpu-w2") && id.endsWith("r2") ? 0.49 : 0.2),
+    clientThrottled: () => 0.02,
+    elsewhereCores: (id) => (id === "gunicorn-sync.2x0p5cpu.fib30.r3" ? 0.4 : 0.02),
+    sendLagUs: (id, g, i) => (g === "main" && id.startsWith("py-threads") ? [100, 200, 300, 5000 + i] : undefined),
+  });
+  const md = renderMarkdown(flagged);
+  const html = renderHtml(flagged, { chartJs: "" });
+  const line = (prefix: string) => md.split("\n").find((l) => l.startsWith(prefix))!;
+
+  it("prints the thresholds in the method notes", () => {
+    expect(md).toContain("⚠ client-bound: a client used more than 85% of its CPU limit or was throttled in more than 5% of its CFS periods");
+    expect(md).toContain("⚠ machine busy: more than 0.1 of a core was used on the host outside this run's containers");
+  });
+
+  it("marks a client-bound row in the table and says what it measures", () => {
+    const row = line("| py-threads | 1 × 1 cpu, 2 workers | open 50 req/s · k6 |");
+    expect(row).toContain("| 98% of 0.5 cpu, throttled 2.0% |");
+    expect(row).toMatch(/\| ⚠ client-bound 1\/3 \|$/);
+    expect(line("| py-threads | 2 × 0.5 cpu | open 50 req/s · k6 |")).toMatch(/\| 40% of 0.5 cpu, throttled 2.0% \| [^|]+ \| — \|$/);
+    expect(md).toContain("- py-threads 1x1cpu-w2: client-bound in 1 of 3 repeats: these figures measure the client, not the server (r2: client 0 used 98% of its 0.5 cpu; client 1 used 98% of its 0.5 cpu)");
+    expect(html).toContain("<td>⚠ client-bound 1/3</td>");
+  });
+
+  it("marks a row that ran on a busy machine", () => {
+    expect(line("| gunicorn-sync | 2 × 0.5 cpu | open 50 req/s · k6 |")).toMatch(/\| ⚠ machine busy 1\/3 \|$/);
+    expect(line("| gunicorn-sync | 2 × 0.5 cpu | closed 4 conn · autocannon |")).toMatch(/\| ⚠ machine busy 1\/3 \|$/);
+    expect(md).toContain("gunicorn-sync 2x0p5cpu: machine busy in 1 of 3 repeats: more than 0.1 of a core was used outside this run during the window (r3: 0.40 cores)");
+  });
+
+  it("shows the client send lag beside the latency it inflates", () => {
+    expect(md).toContain("Client send lag (how late sends left behind their intended time; it is inside the latency above):");
+    expect(md).toMatch(/- py-threads 1x1cpu-w2: client send lag p50 0\.20\d? ms, p99 5\.0\d ms, max 5\.0\d ms/);
+    expect(md).not.toMatch(/- gunicorn-sync 1x1cpu-w2: client send lag/);
+    expect(html).toContain("<li>py-threads 2x0p5cpu: client send lag p50 ");
+  });
+
+  it("describes k6 as measuring from the actual send, and only the TCP client from the intended time", () => {
+    expect(md).toContain("k6 (constant-arrival-rate) counts from the actual send and drops arrivals that find no free VU (counted as dropped)");
+    expect(md).toContain("The TCP client counts latency from each request's intended send time");
+    expect(md).not.toMatch(/Open model \(fixed arrival rate; latency counted from the intended send time/);
+  });
+
+  it("names the cgroup version and storage driver", () => {
+    expect(md).toContain("| cgroup | v2 |");
+    expect(md).toContain("| Storage driver | overlay2 |");
   });
 });
