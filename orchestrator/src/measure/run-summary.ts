@@ -123,6 +123,8 @@ export const RunSummarySchema = z.object({
     }),
   ),
   rows: z.array(RowSummarySchema),
+  /** What `lab run --strict` refuses (runProblems); empty lists when the figures are the server's. */
+  problems: z.object({ clientBound: z.array(z.string()), machineBusy: z.array(z.string()) }),
   notes: z.array(z.string()),
 });
 export type RunSummary = z.infer<typeof RunSummarySchema>;
@@ -152,13 +154,15 @@ function latencySpread(groups: readonly GroupSummary[]): Spreads {
   return { p50: of((l) => l.p50), p90: of((l) => l.p90), p99: of((l) => l.p99), p999: of((l) => l.p999), max: of((l) => l.max) };
 }
 
+const sumOrNull = (xs: readonly (number | null)[]) => (xs.every((x) => x !== null) ? present(xs).reduce((a, b) => a + b, 0) : null);
+
 function clientFigures(template: GroupSummary, groups: readonly GroupSummary[]): RowSummary["clients"] {
   const measured = groups.filter((g) => g.clients.usage.length > 0);
   const highest = (xs: readonly (number | null)[]) => (present(xs).length > 0 ? Math.max(...present(xs)) : null);
   return {
     count: template.clients.expected,
     cpus: template.clients.cpus,
-    cores: sampleStats(present(measured.map((g) => (g.clients.usage.every((u) => u.cores !== null) ? g.clients.usage.reduce((a, u) => a + (u.cores ?? 0), 0) : null)))),
+    cores: sampleStats(present(measured.map((g) => sumOrNull(g.clients.usage.map((u) => u.cores))))),
     maxCpuShare: sampleStats(present(measured.map((g) => highest(g.clients.usage.map((u) => u.cpuShare))))),
     maxThrottledShare: sampleStats(present(measured.map((g) => highest(g.clients.usage.map((u) => u.throttledShare))))),
   };
@@ -256,7 +260,7 @@ export function summariseRun(input: RunInput): RunSummary {
       }
     }
   }
-  return {
+  const summary: RunSummary = {
     runId: input.runId,
     scenario: scenario.name,
     ...(scenario.description !== undefined ? { description: scenario.description } : {}),
@@ -276,8 +280,11 @@ export function summariseRun(input: RunInput): RunSummary {
         elsewhereCores: c.host?.elsewhereCores ?? null,
       })),
     rows,
+    problems: { clientBound: [], machineBusy: [] },
     notes: [...(input.notes ?? [])],
   };
+  summary.problems = runProblems(summary);
+  return summary;
 }
 
 /** What `lab run --strict` refuses: rows whose figures measure the client, cells that shared the machine. */
@@ -288,7 +295,7 @@ export interface RunProblems {
   machineBusy: string[];
 }
 
-export function runProblems(summary: RunSummary): RunProblems {
+export function runProblems(summary: Pick<RunSummary, "rows" | "cells">): RunProblems {
   return {
     clientBound: summary.rows
       .filter((r) => r.clientBoundRepeats > 0)

@@ -238,6 +238,16 @@ export function environmentLines(run: RunSummary): [string, string][] {
   return lines;
 }
 
+/** The run's doubtful figures, said before anything else. */
+export function problemLines(run: RunSummary): string[] {
+  const lines: string[] = [];
+  const bound = run.rows.filter((r) => r.clientBoundRepeats > 0).length;
+  const busy = run.cells.filter((c) => c.machineBusy).length;
+  if (bound > 0) lines.push(`⚠ client-bound: ${bound} of ${run.rows.length} rows had a load client at its CPU limit in some repeat; these figures measure the client, not the server.`);
+  if (busy > 0) lines.push(`⚠ machine busy: ${busy} of ${run.cells.length} cells shared the host's CPUs with something outside this run.`);
+  return lines;
+}
+
 function groupsOf(run: RunSummary, model: "open" | "closed"): string {
   const seen = new Map<string, string>();
   for (const r of run.rows.filter((x) => x.loadModel === model)) seen.set(`${r.workload}/${r.group}`, r.tool);

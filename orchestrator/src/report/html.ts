@@ -1,7 +1,7 @@
 import type { RunSummary } from "../measure/run-summary.js";
 import { formatDuration } from "../scenario/duration.js";
 import type { RowSummary } from "../measure/run-summary.js";
-import { environmentLines, latencyBasis, methodNotes, requestLabel, sections, sendLagLines, TABLE_HEADER, tableRow } from "./format.js";
+import { environmentLines, latencyBasis, problemLines, methodNotes, requestLabel, sections, sendLagLines, TABLE_HEADER, tableRow } from "./format.js";
 
 /**
  * The run as one self-contained HTML page: the tables of the Markdown report plus charts drawn by
@@ -81,6 +81,7 @@ td:nth-child(n+4) { font-variant-numeric: tabular-nums; }
 .charts { display: grid; grid-template-columns: 1fr 1fr; gap: 1rem; }
 .chart { position: relative; height: 320px; }
 .model-open { color: #0a5; } .model-closed { color: #a50; }
+.warning { background: #fff4e0; border-left: 4px solid #e08a00; padding: 0.4rem 0.6rem; }
 section { border-top: 1px solid #ddd; margin-top: 1.5rem; }
 `;
 
@@ -143,6 +144,7 @@ export function renderHtml(run: RunSummary, assets: HtmlAssets): string {
       failed > 0 ? ` (${failed} failed)` : ""
     }, run in a random order from seed ${run.seed}.</p>`,
   );
+  for (const p of problemLines(run)) body.push(`<p class="warning">${escapeHtml(p)}</p>`);
   body.push("<h2>Environment</h2>");
   const env = environmentLines(run);
   body.push(env.length > 0 ? table(["", ""], env) : "<p>Not recorded.</p>");

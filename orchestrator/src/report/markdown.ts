@@ -1,6 +1,6 @@
 import type { RunSummary } from "../measure/run-summary.js";
 import { formatDuration } from "../scenario/duration.js";
-import { environmentLines, latencyBasis, methodNotes, requestLabel, sections, sendLagLines, TABLE_HEADER, tableRow } from "./format.js";
+import { environmentLines, latencyBasis, problemLines, methodNotes, requestLabel, sections, sendLagLines, TABLE_HEADER, tableRow } from "./format.js";
 
 function cell(s: string): string {
   return s.replace(/\|/g, "\\|").replace(/\n/g, " ");
@@ -22,6 +22,10 @@ export function renderMarkdown(run: RunSummary): string {
       `${failed > 0 ? ` (${failed} failed)` : ""}, run in a random order from seed ${run.seed}.`,
     "",
   );
+
+  const problems = problemLines(run);
+  for (const p of problems) out.push(`> ${p}`);
+  if (problems.length > 0) out.push("");
 
   out.push("## Environment", "");
   const env = environmentLines(run);

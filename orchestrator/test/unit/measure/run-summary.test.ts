@@ -142,6 +142,7 @@ describe("summariseRun", () => {
     expect(problems.clientBound.filter((p) => p.includes(".main:"))).toHaveLength(4);
     expect(problems.clientBound).toContain("gunicorn-sync.1x1cpu-w2.fib30.probe: client-bound in 1 of 3 repeats (these figures measure the client)");
     expect(problems.machineBusy).toEqual([]);
+    expect(run.problems).toEqual(problems); // in summary.json too
   });
 
   it("counts repeats on a busy machine, per row and per cell", () => {
@@ -154,6 +155,11 @@ describe("summariseRun", () => {
     expect(run.cells.find((c) => c.id === "py-threads.2x0p5cpu.fib30.r3")).toMatchObject({ machineBusy: true, elsewhereCores: 0.45 });
     expect(runProblems(run).machineBusy).toEqual(["py-threads.2x0p5cpu.fib30.r3: machine busy, 0.45 cores used outside the run (over 0.1)"]);
     expect(runProblems(run).clientBound).toEqual([]);
+    expect(run.problems.machineBusy).toHaveLength(1);
+  });
+
+  it("a clean run has no problems", () => {
+    expect(runOf(scenario).problems).toEqual({ clientBound: [], machineBusy: [] });
   });
 
   it("merges the send lag over clients and repeats", () => {

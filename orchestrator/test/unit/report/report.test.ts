@@ -248,6 +248,12 @@ describe("the report says what a figure cannot be trusted for", () => {
   const html = renderHtml(flagged, { chartJs: "" });
   const line = (prefix: string) => md.split("\n").find((l) => l.startsWith(prefix))!;
 
+  it("says so before anything else", () => {
+    expect(md).toMatch(/^# fiblab run [^\n]*\n\n[^\n]*\n\n[^\n]*\n\n> ⚠ client-bound: 1 of 8 rows had a load client at its CPU limit in some repeat; these figures measure the client, not the server\.\n> ⚠ machine busy: 1 of 12 cells shared/);
+    expect(html).toContain('<p class="warning">⚠ machine busy: 1 of 12 cells shared');
+    expect(renderMarkdown(run)).not.toContain("> ⚠");
+  });
+
   it("prints the thresholds in the method notes", () => {
     expect(md).toContain("⚠ client-bound: a client used more than 85% of its CPU limit or was throttled in more than 5% of its CFS periods");
     expect(md).toContain("⚠ machine busy: more than 0.1 of a core was used on the host outside this run's containers");
