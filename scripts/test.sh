@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The test suite: setup if missing, then Python unit tests, type check, and every vitest
+# The test suite: setup if missing, then Python unit tests, type check, lint, and every vitest
 # project (unit tests of pure logic, integration tests against real containers).
 # Extra arguments go to vitest, e.g. `npm test -- --project unit`.
 set -euo pipefail
@@ -11,5 +11,7 @@ echo "== node unit tests (services/node-common)"
 node --test services/node-common/test/
 echo "== type check"
 npx tsc -p tsconfig.json --noEmit
+echo "== lint (ESLint, Prettier, Ruff)"
+npm run -s lint
 echo "== vitest"
 npx vitest run "$@"

@@ -60,13 +60,17 @@ export function progressDisplay(stream: NodeJS.WriteStream = process.stderr): Ru
         .map((g) => `${g.group} ${Math.round(g.throughput ?? 0)} req/s p99 ${g.latency ? g.latency.p99.toFixed(1) : "-"} ms`)
         .join("; ");
       const msg = `[${cell.order + 1}/${total}] ${cellLabel(cell)}: ${summary.status}${summary.error ? ` (${summary.error.slice(0, 200)})` : ""}${groups ? ` - ${groups}` : ""}`;
-      if (bar) bar.stop(), line(msg), bar.start(total, cell.order + 1, payload());
-      else line(msg);
+      if (!bar) return line(msg);
+      bar.stop();
+      line(msg);
+      bar.start(total, cell.order + 1, payload());
     },
     warn(message) {
       const msg = `warning: ${message}`;
-      if (bar) bar.stop(), line(msg), bar.start(total, 0, payload());
-      else line(msg);
+      if (!bar) return line(msg);
+      bar.stop();
+      line(msg);
+      bar.start(total, 0, payload());
     },
     log(message) {
       if (!bar && process.env.LAB_VERBOSE) line(message);
