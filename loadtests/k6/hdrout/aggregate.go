@@ -113,14 +113,14 @@ type second struct {
 }
 
 type phaseAgg struct {
-	httpReqs  int64
-	outcomes  map[string]*hdrhistogram.PackedHistogram // "ok" holds every 200 until the end
-	wrong     *hdrhistogram.PackedHistogram
-	dropped   int64
-	workers   map[string]int64
-	firstMs   int64 // earliest request start
-	lastMs    int64 // latest request end
-	seconds   map[int64]*second
+	httpReqs int64
+	outcomes map[string]*hdrhistogram.PackedHistogram // "ok" holds every 200 until the end
+	wrong    *hdrhistogram.PackedHistogram
+	dropped  int64
+	workers  map[string]int64
+	firstMs  int64 // earliest request start
+	lastMs   int64 // latest request end
+	seconds  map[int64]*second
 	// wrong answers whose second held no 200 of the same latency to move (should stay 0)
 	intervalUnmatched int64
 }
