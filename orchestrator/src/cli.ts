@@ -9,7 +9,7 @@ import { UserError } from "./errors.js";
 import { planScenario, runScenario } from "./run/runner.js";
 import { progressDisplay } from "./run/progress.js";
 import { listRuns } from "./archive/index.js";
-import { RunSummarySchema } from "./measure/run-summary.js";
+import { runProblems, RunSummarySchema } from "./measure/run-summary.js";
 import { renderMarkdown } from "./report/markdown.js";
 import { renderHtml } from "./report/html.js";
 import { readChartJs } from "./report/chartjs.js";
@@ -44,7 +44,8 @@ program
   .description("run a scenario: every cell in a recorded random order, archived under results/")
   .argument("<scenario>", "scenario file (YAML), e.g. loadtests/scenarios/smoke.yaml")
   .option("--seed <n>", "seed of the cell order (default: the scenario's, else random)", parseSeed)
-  .action(async (file: string, opts: { seed?: number }) => {
+  .option("--strict", "exit 3 when a figure measured a load client at its CPU limit, or a machine busy with something else")
+  .action(async (file: string, opts: { seed?: number; strict?: boolean }) => {
     const controller = new AbortController();
     let signals = 0;
     const onSignal = (sig: NodeJS.Signals) => {
@@ -74,6 +75,12 @@ program
         if (failed > 0) {
           console.error(`${failed} cell(s) failed; see their summaries`);
           process.exitCode = 2;
+        }
+        const problems = outcome.summary ? runProblems(outcome.summary) : { clientBound: [], machineBusy: [] };
+        for (const p of [...problems.clientBound, ...problems.machineBusy]) console.error(`warning: ${p}`);
+        if (opts.strict && problems.clientBound.length + problems.machineBusy.length > 0 && !process.exitCode) {
+          console.error("--strict: these figures are not the server's alone");
+          process.exitCode = 3;
         }
       } else {
         console.error(`run ${outcome.runId} interrupted after ${secs} s; kept as ${path.relative(process.cwd(), outcome.dir)}`);

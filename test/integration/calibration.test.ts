@@ -68,7 +68,7 @@ function row(summary: RunSummary, workload: string, group: string): RowSummary {
 
 /** Every figure of the run, in failure messages: a red calibration is read from these. */
 function figures(r: RowSummary): string {
-  const l = r.latencyAllRepeats;
+  const l = r.latency;
   const ms = (v: number | undefined) => (v === undefined ? "-" : v.toFixed(2));
   return `${r.key} (${r.tool}, ${r.loadModel} model): ${throughput(r).toFixed(2)} req/s, sent ${r.sent}, ok ${r.ok}, dropped ${r.dropped}, errors ${r.errorsTotal}; ms min ${ms(l?.min)} p50 ${ms(l?.p50)} p90 ${ms(l?.p90)} p99 ${ms(l?.p99)} p99.9 ${ms(l?.p999)} max ${ms(l?.max)}`;
 }
@@ -128,7 +128,7 @@ describe("calibration: a known 50 ms service time", () => {
     ["k6-open", "k6-open", "k6"],
   ])("open model, %s: p50 is the service time, throughput is the offered rate", (workload, group, tool) => {
     const r = row(summary, workload, group);
-    const l = r.latencyAllRepeats;
+    const l = r.latency;
     expect(l, figures(r)).not.toBeNull();
     expect(l!.p50, figures(r)).toBeGreaterThanOrEqual(SERVICE_MS);
     expect(l!.p50, figures(r)).toBeLessThanOrEqual(P50_MAX);
@@ -149,7 +149,7 @@ describe("calibration: a known 50 ms service time", () => {
     ["closed", "k6-closed", "k6"],
   ])("closed model, %s/%s: p50 is the service time, throughput is what C connections allow", (workload, group, tool) => {
     const r = row(summary, workload, group);
-    const l = r.latencyAllRepeats;
+    const l = r.latency;
     expect(l, figures(r)).not.toBeNull();
     expect(l!.p50, figures(r)).toBeGreaterThanOrEqual(SERVICE_MS);
     expect(l!.p50, figures(r)).toBeLessThanOrEqual(P50_MAX);
@@ -199,7 +199,7 @@ describe("calibration: a 1 s stall in the window", () => {
 
   it("the TCP client's open model shows the stall at p99, and delivered its whole load", () => {
     const r = row(summary, "open", "tcp-open");
-    const l = r.latencyAllRepeats!;
+    const l = r.latency!;
     expect(l.p99, figures(r)).toBeGreaterThanOrEqual(0.8 * STALL_MS);
     // The send intended as the freeze began waited all of it.
     expect(l.max, figures(r)).toBeGreaterThanOrEqual(STALL_MS);
@@ -215,7 +215,7 @@ describe("calibration: a 1 s stall in the window", () => {
 
   it("k6's open model shows the stall at p99, and says so when it dropped sends", () => {
     const r = row(summary, "open", "k6-open");
-    const l = r.latencyAllRepeats!;
+    const l = r.latency!;
     expect(l.p99, figures(r)).toBeGreaterThanOrEqual(0.8 * STALL_MS);
     expect(l.max, figures(r)).toBeLessThan(STALL_MS + 4 * SERVICE_MS);
     expect(r.errorsTotal, figures(r)).toBe(0);
@@ -231,7 +231,7 @@ describe("calibration: a 1 s stall in the window", () => {
     ["k6-closed", "k6"],
   ])("the closed model (%s) hides the stall at p99; only its max shows it", (group, tool) => {
     const r = row(summary, "closed", group);
-    const l = r.latencyAllRepeats!;
+    const l = r.latency!;
     // Well under the stall and under half the open model's floor. Not "near 50 ms": the stall
     // already holds C of the ~3.4 samples per group a p99 may ignore, so any host hiccup on the
     // shared cores (it delays every connection's in-flight request at once) sets the p99 (seen:

@@ -46,7 +46,7 @@ describe("lab run", () => {
     expect([...tools].sort()).toEqual(["autocannon", "k6", "tcp"]);
     for (const row of summary.rows) {
       expect(row.throughput.mean, row.key).toBeGreaterThan(0);
-      expect(row.latency.p99.mean, row.key).toBeGreaterThan(0);
+      expect(row.latency?.p99, row.key).toBeGreaterThan(0);
     }
     // Raw outputs of every client and the model's container stats are archived per cell.
     for (const cell of summary.cells) {
