@@ -82,9 +82,7 @@ export const GroupSummarySchema = z.object({
    * client can only lower the throughput, never inflate it. overlapMs is the span every client
    * covered; the difference is the skew.
    */
-  window: z
-    .object({ startedAt: z.number(), endedAt: z.number(), ms: z.number(), overlapMs: z.number(), skewMs: z.number() })
-    .nullable(),
+  window: z.object({ startedAt: z.number(), endedAt: z.number(), ms: z.number(), overlapMs: z.number(), skewMs: z.number() }).nullable(),
   requests: z.object({ sent: z.number().int(), completed: z.number().int(), ok: z.number().int() }),
   /** ok replies per second over the window; null when no client reported. */
   throughput: z.number().nullable(),
@@ -208,7 +206,9 @@ function groupWindow(results: readonly ClientResult[], notes: string[]): GroupWi
   const ms = endedAt - startedAt;
   const window = { startedAt, endedAt, ms, overlapMs, skewMs: ms - overlapMs };
   if (ms > 0 && window.skewMs > SKEW_NOTE_SHARE * ms) {
-    notes.push(`client windows are misaligned: ${ms} ms from first start to last end, only ${overlapMs} ms in common; throughput uses the former`);
+    notes.push(
+      `client windows are misaligned: ${ms} ms from first start to last end, only ${overlapMs} ms in common; throughput uses the former`,
+    );
   }
   return window;
 }
@@ -222,7 +222,8 @@ export function clientBoundReason(usage: readonly ClientUsage[]): string | null 
     const who = `client ${u.clientIndex ?? u.name}`;
     const over: string[] = [];
     if (u.cpuShare !== null && u.cpuShare > CLIENT_CPU_SHARE) over.push(`used ${share(u.cpuShare)} of its ${u.cpuLimit} cpu`);
-    if (u.throttledShare !== null && u.throttledShare > CLIENT_THROTTLED_SHARE) over.push(`throttled in ${share(u.throttledShare)} of CFS periods`);
+    if (u.throttledShare !== null && u.throttledShare > CLIENT_THROTTLED_SHARE)
+      over.push(`throttled in ${share(u.throttledShare)} of CFS periods`);
     if (over.length > 0) reasons.push(`${who} ${over.join(" and ")}`);
   }
   return reasons.length > 0 ? reasons.join("; ") : null;
@@ -330,9 +331,21 @@ export function summariseCell(input: CellInput): CellSummary {
   const containers = [...(input.containers ?? [])];
   const mine = input.results.filter((r) => cell.workload.groups.some((g) => g.name === r.group));
   const windowMs =
-    input.containersWindowMs ?? (mine.length > 0 ? Math.max(...mine.map((r) => r.endedAt)) - Math.min(...mine.map((r) => r.startedAt)) : undefined);
-  const ctx: GroupContext = { durationMs: cell.workload.durationMs, replicas: cell.topology.replicas, containers, containersWindowMs: windowMs };
-  const groups = cell.workload.groups.map((g) => summariseGroup(g, input.results.filter((r) => r.group === g.name), ctx));
+    input.containersWindowMs ??
+    (mine.length > 0 ? Math.max(...mine.map((r) => r.endedAt)) - Math.min(...mine.map((r) => r.startedAt)) : undefined);
+  const ctx: GroupContext = {
+    durationMs: cell.workload.durationMs,
+    replicas: cell.topology.replicas,
+    containers,
+    containersWindowMs: windowMs,
+  };
+  const groups = cell.workload.groups.map((g) =>
+    summariseGroup(
+      g,
+      input.results.filter((r) => r.group === g.name),
+      ctx,
+    ),
+  );
   const notes = [...(input.notes ?? [])];
   const known = new Set(cell.workload.groups.map((g) => g.name));
   for (const name of new Set(input.results.map((r) => r.group))) {

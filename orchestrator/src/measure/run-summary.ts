@@ -173,13 +173,19 @@ const fixed = (x: number) => x.toFixed(2);
 /** Row notes for the flags whose detail differs per repeat, each said once with the repeats it hit. */
 function flagNotes(okCells: readonly CellSummary[], groupName: string): string[] {
   const notes: string[] = [];
-  const bound = okCells.flatMap((c) => c.groups.filter((g) => g.group === groupName && g.clientBound).map((g) => `r${c.repeat}: ${g.clientBoundReason}`));
+  const bound = okCells.flatMap((c) =>
+    c.groups.filter((g) => g.group === groupName && g.clientBound).map((g) => `r${c.repeat}: ${g.clientBoundReason}`),
+  );
   if (bound.length > 0) {
-    notes.push(`client-bound in ${bound.length} of ${okCells.length} repeats: these figures measure the client, not the server (${bound.join("; ")})`);
+    notes.push(
+      `client-bound in ${bound.length} of ${okCells.length} repeats: these figures measure the client, not the server (${bound.join("; ")})`,
+    );
   }
   const busy = okCells.filter((c) => c.machineBusy).map((c) => `r${c.repeat}: ${fixed(c.host?.elsewhereCores ?? 0)} cores`);
   if (busy.length > 0) {
-    notes.push(`machine busy in ${busy.length} of ${okCells.length} repeats: more than ${MACHINE_BUSY_CORES} of a core was used outside this run during the window (${busy.join("; ")})`);
+    notes.push(
+      `machine busy in ${busy.length} of ${okCells.length} repeats: more than ${MACHINE_BUSY_CORES} of a core was used outside this run during the window (${busy.join("; ")})`,
+    );
   }
   return notes;
 }

@@ -213,7 +213,10 @@ export function latencyBasis(tool: string, loadModel: string): string {
 export function sendLagLines(rows: readonly RowSummary[]): string[] {
   return rows
     .filter((r) => r.sendLag !== null)
-    .map((r) => `${r.model} ${r.topology.id}: client send lag p50 ${num(r.sendLag?.p50)} ms, p99 ${num(r.sendLag?.p99)} ms, max ${num(r.sendLag?.max)} ms`);
+    .map(
+      (r) =>
+        `${r.model} ${r.topology.id}: client send lag p50 ${num(r.sendLag?.p50)} ms, p99 ${num(r.sendLag?.p99)} ms, max ${num(r.sendLag?.max)} ms`,
+    );
 }
 
 export function environmentLines(run: RunSummary): [string, string][] {
@@ -233,7 +236,21 @@ export function environmentLines(run: RunSummary): [string, string][] {
   add("Storage driver", e.storageDriver);
   add("Node", e.nodeVersion);
   add("Git commit", e.gitCommit !== undefined ? `${e.gitCommit}${e.gitDirty ? " (dirty)" : ""}` : undefined);
-  const shown = new Set(["host", "os", "kernel", "cpuModel", "cores", "memoryBytes", "dockerVersion", "cgroupVersion", "storageDriver", "nodeVersion", "gitCommit", "gitDirty", "images"]);
+  const shown = new Set([
+    "host",
+    "os",
+    "kernel",
+    "cpuModel",
+    "cores",
+    "memoryBytes",
+    "dockerVersion",
+    "cgroupVersion",
+    "storageDriver",
+    "nodeVersion",
+    "gitCommit",
+    "gitDirty",
+    "images",
+  ]);
   for (const [k, v] of Object.entries(e)) if (!shown.has(k)) add(k, v);
   return lines;
 }
@@ -243,7 +260,10 @@ export function problemLines(run: RunSummary): string[] {
   const lines: string[] = [];
   const bound = run.rows.filter((r) => r.clientBoundRepeats > 0).length;
   const busy = run.cells.filter((c) => c.machineBusy).length;
-  if (bound > 0) lines.push(`⚠ client-bound: ${bound} of ${run.rows.length} rows had a load client at its CPU limit in some repeat; these figures measure the client, not the server.`);
+  if (bound > 0)
+    lines.push(
+      `⚠ client-bound: ${bound} of ${run.rows.length} rows had a load client at its CPU limit in some repeat; these figures measure the client, not the server.`,
+    );
   if (busy > 0) lines.push(`⚠ machine busy: ${busy} of ${run.cells.length} cells shared the host's CPUs with something outside this run.`);
   return lines;
 }
@@ -266,10 +286,14 @@ export function methodNotes(run: RunSummary): string[] {
     "Open and closed figures answer different questions; compare rows within one table, not across load models.",
   ];
   if (run.rows.some((r) => r.tool === "autocannon")) {
-    notes.push("autocannon: closed model only, latency from its send; used as the saturation tool (its rate mode does not correct coordinated omission); its own histogram has 1 ms resolution, so fiblab times every request itself from write to reply in µs.");
+    notes.push(
+      "autocannon: closed model only, latency from its send; used as the saturation tool (its rate mode does not correct coordinated omission); its own histogram has 1 ms resolution, so fiblab times every request itself from write to reply in µs.",
+    );
   }
   if (run.rows.some((r) => r.loadNotDeliveredRepeats > 0)) {
-    notes.push("⚠ load not delivered: the open-model client dropped or could not send its planned requests; those rows understate latency.");
+    notes.push(
+      "⚠ load not delivered: the open-model client dropped or could not send its planned requests; those rows understate latency.",
+    );
   }
   notes.push(
     `⚠ client-bound: a client used more than ${CLIENT_CPU_SHARE * 100}% of its CPU limit or was throttled in more than ${CLIENT_THROTTLED_SHARE * 100}% of its CFS periods; those figures measure the client, not the server. Client CPU shows the busiest client's share of its limit and of throttled periods, in the worst repeat.`,

@@ -1,7 +1,17 @@
 import type { RunSummary } from "../measure/run-summary.js";
 import { formatDuration } from "../scenario/duration.js";
 import type { RowSummary } from "../measure/run-summary.js";
-import { environmentLines, latencyBasis, problemLines, methodNotes, requestLabel, sections, sendLagLines, TABLE_HEADER, tableRow } from "./format.js";
+import {
+  environmentLines,
+  latencyBasis,
+  problemLines,
+  methodNotes,
+  requestLabel,
+  sections,
+  sendLagLines,
+  TABLE_HEADER,
+  tableRow,
+} from "./format.js";
 
 /**
  * The run as one self-contained HTML page: the tables of the Markdown report plus charts drawn by
@@ -23,7 +33,10 @@ function scriptSafe(js: string): string {
 }
 
 function jsonForScript(value: unknown): string {
-  return JSON.stringify(value).replace(/</g, "\\u003c").replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
+  return JSON.stringify(value)
+    .replace(/</g, "\\u003c")
+    .replace(/\u2028/g, "\\u2028")
+    .replace(/\u2029/g, "\\u2029");
 }
 
 interface ChartSection {
@@ -162,10 +175,20 @@ export function renderHtml(run: RunSummary, assets: HtmlAssets): string {
         `${first.clients.count} client(s) × ${first.clients.cpus} cpu, ${formatDuration(first.durationMs)} measured after ${formatDuration(first.warmupMs)} warm-up.</p>`,
     );
     const rows = s.rows.map(tableRow);
-    body.push(table(TABLE_HEADER, rows.map((r) => r.cells)));
+    body.push(
+      table(
+        TABLE_HEADER,
+        rows.map((r) => r.cells),
+      ),
+    );
     const lags = sendLagLines(s.rows);
     if (lags.length > 0) {
-      body.push("<p>Client send lag (how late sends left behind their intended time; it is inside the latency above):</p>", "<ul>", ...lags.map((l) => `<li>${escapeHtml(l)}</li>`), "</ul>");
+      body.push(
+        "<p>Client send lag (how late sends left behind their intended time; it is inside the latency above):</p>",
+        "<ul>",
+        ...lags.map((l) => `<li>${escapeHtml(l)}</li>`),
+        "</ul>",
+      );
     }
     const notes = s.rows.flatMap((r, j) => (rows[j]?.notes ?? []).map((n) => `${r.model} ${r.topology.id}: ${n}`));
     if (notes.length > 0) body.push("<ul>", ...notes.map((n) => `<li>${escapeHtml(n)}</li>`), "</ul>");

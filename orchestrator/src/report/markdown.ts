@@ -1,6 +1,16 @@
 import type { RunSummary } from "../measure/run-summary.js";
 import { formatDuration } from "../scenario/duration.js";
-import { environmentLines, latencyBasis, problemLines, methodNotes, requestLabel, sections, sendLagLines, TABLE_HEADER, tableRow } from "./format.js";
+import {
+  environmentLines,
+  latencyBasis,
+  problemLines,
+  methodNotes,
+  requestLabel,
+  sections,
+  sendLagLines,
+  TABLE_HEADER,
+  tableRow,
+} from "./format.js";
 
 function cell(s: string): string {
   return s.replace(/\|/g, "\\|").replace(/\n/g, " ");
@@ -47,7 +57,13 @@ export function renderMarkdown(run: RunSummary): string {
       "",
     );
     const rows = s.rows.map(tableRow);
-    out.push(markdownTable(TABLE_HEADER, rows.map((r) => r.cells)), "");
+    out.push(
+      markdownTable(
+        TABLE_HEADER,
+        rows.map((r) => r.cells),
+      ),
+      "",
+    );
     const lags = sendLagLines(s.rows);
     if (lags.length > 0) {
       out.push("Client send lag (how late sends left behind their intended time; it is inside the latency above):", "");

@@ -153,7 +153,15 @@ export function runOf(scenario: Scenario, opts: RunOptions = {}): RunSummary {
     seed: 42,
     startedAt: "2026-11-25T18:15:00.000Z",
     finishedAt: "2026-11-25T18:45:00.000Z",
-    environment: { host: "lab-host", kernel: "6.12.0", cores: 2, dockerVersion: "28.0.1", cgroupVersion: "2", storageDriver: "overlay2", gitCommit: "abc1234" },
+    environment: {
+      host: "lab-host",
+      kernel: "6.12.0",
+      cores: 2,
+      dockerVersion: "28.0.1",
+      cgroupVersion: "2",
+      storageDriver: "overlay2",
+      gitCommit: "abc1234",
+    },
     cells: cellsOf(scenario, opts),
   });
 }
@@ -189,7 +197,16 @@ export function cellsOf(scenario: Scenario, opts: RunOptions = {}): CellSummary[
       }),
     );
     const containers: ContainerStats[] = [
-      { name: "m", role: "model", cpuSeconds: 16, throttledPeriods: 10, totalPeriods: 200, throttledSeconds: 0.5, memoryPeakBytes: 80e6, restarts: 0 },
+      {
+        name: "m",
+        role: "model",
+        cpuSeconds: 16,
+        throttledPeriods: 10,
+        totalPeriods: 200,
+        throttledSeconds: 0.5,
+        memoryPeakBytes: 80e6,
+        restarts: 0,
+      },
       ...clientContainers(cell, opts),
     ];
     const host = hostOf(opts.elsewhereCores?.(cell.id) ?? 0.02);

@@ -17,7 +17,14 @@ function input(over: Partial<CellInput> = {}): CellInput {
     results: [
       clientResult({ group: "main", clientIndex: 0, startedAt: T0, endedAt: T0 + 20_000, latenciesUs: Array(500).fill(2000) }),
       clientResult({ group: "main", clientIndex: 1, startedAt: T0 + 100, endedAt: T0 + 20_100, latenciesUs: Array(500).fill(4000) }),
-      clientResult({ group: "probe", tool: "autocannon", loadModel: "closed", startedAt: T0, endedAt: T0 + 20_000, latenciesUs: Array(2000).fill(1000) }),
+      clientResult({
+        group: "probe",
+        tool: "autocannon",
+        loadModel: "closed",
+        startedAt: T0,
+        endedAt: T0 + 20_000,
+        latenciesUs: Array(2000).fill(1000),
+      }),
     ],
     ...over,
   };
@@ -77,7 +84,9 @@ describe("summariseCell", () => {
   });
 
   it("never flags the closed model, whatever it sent", () => {
-    const results = [clientResult({ group: "probe", tool: "autocannon", loadModel: "closed", requests: { sent: 3, completed: 3, ok: 3 }, dropped: 0 })];
+    const results = [
+      clientResult({ group: "probe", tool: "autocannon", loadModel: "closed", requests: { sent: 3, completed: 3, ok: 3 }, dropped: 0 }),
+    ];
     expect(summariseCell(input({ results })).groups[1]!.loadNotDelivered).toBe(false);
   });
 
@@ -125,7 +134,9 @@ describe("summariseCell", () => {
       clientResult({ group: "main", clientIndex: 0, startedAt: T0, endedAt: T0 + 20_000 }),
       clientResult({ group: "main", clientIndex: 1, startedAt: T0 + 2_000, endedAt: T0 + 22_000 }),
     ];
-    expect(summariseCell(input({ results })).groups[0]!.notes.join()).toMatch(/misaligned: 22000 ms from first start to last end, only 18000 ms in common/);
+    expect(summariseCell(input({ results })).groups[0]!.notes.join()).toMatch(
+      /misaligned: 22000 ms from first start to last end, only 18000 ms in common/,
+    );
   });
 
   it("carries client notes once, and the load model of every figure", () => {
@@ -140,7 +151,15 @@ describe("summariseCell", () => {
   });
 
   it("summarises container CPU, throttling, memory and restarts per role", () => {
-    const c = (name: string, role: ContainerStats["role"], cpuSeconds: number, throttled: number, total: number, mem: number, restarts = 0): ContainerStats => ({
+    const c = (
+      name: string,
+      role: ContainerStats["role"],
+      cpuSeconds: number,
+      throttled: number,
+      total: number,
+      mem: number,
+      restarts = 0,
+    ): ContainerStats => ({
       name,
       role,
       cpuSeconds,
@@ -150,9 +169,20 @@ describe("summariseCell", () => {
       memoryPeakBytes: mem,
       restarts,
     });
-    const containers = [c("m1", "model", 9, 50, 200, 100e6), c("m2", "model", 10, 150, 200, 150e6, 1), c("front", "front", 2, 0, 200, 20e6)];
+    const containers = [
+      c("m1", "model", 9, 50, 200, 100e6),
+      c("m2", "model", 10, 150, 200, 150e6, 1),
+      c("front", "front", 2, 0, 200, 20e6),
+    ];
     const s = summariseCell(input({ containers, containersWindowMs: 20_000 }));
-    expect(s.usage.model).toMatchObject({ containers: 2, cpuSeconds: 19, cores: 0.95, throttledPct: 50, memoryPeakBytes: 150e6, restarts: 1 });
+    expect(s.usage.model).toMatchObject({
+      containers: 2,
+      cpuSeconds: 19,
+      cores: 0.95,
+      throttledPct: 50,
+      memoryPeakBytes: 150e6,
+      restarts: 1,
+    });
     expect(s.usage.front.cores).toBeCloseTo(0.1, 10);
     expect(s.usage.client).toMatchObject({ containers: 0, cpuSeconds: 0, throttledPct: null });
     expect(s.cpuBudget).toBe(1);
@@ -185,7 +215,13 @@ describe("summariseCell", () => {
   });
 
   describe("client-bound guard", () => {
-    const client = (group: string, clientIndex: number, cores: number, throttled: number, over: Partial<ContainerStats> = {}): ContainerStats => ({
+    const client = (
+      group: string,
+      clientIndex: number,
+      cores: number,
+      throttled: number,
+      over: Partial<ContainerStats> = {},
+    ): ContainerStats => ({
       name: `c-${group}-${clientIndex}`,
       role: "client",
       group,
@@ -206,7 +242,13 @@ describe("summariseCell", () => {
       const s = summariseCell(input({ containers, containersWindowMs: 25_000 }));
       const main = s.groups[0]!;
       expect(main.clients.usage.map((u) => u.clientIndex)).toEqual([0, 1]);
-      expect(main.clients.usage[1]).toMatchObject({ cores: 0.2, cpuLimit: 0.5, throttledShare: 0.02, throttledPeriods: 4, totalPeriods: 200 });
+      expect(main.clients.usage[1]).toMatchObject({
+        cores: 0.2,
+        cpuLimit: 0.5,
+        throttledShare: 0.02,
+        throttledPeriods: 4,
+        totalPeriods: 200,
+      });
       expect(main.clients.usage[1]!.cpuShare).toBeCloseTo(0.4, 10);
       expect(main.clientBound).toBe(false);
       expect(main.clientBoundReason).toBeNull();
@@ -214,7 +256,8 @@ describe("summariseCell", () => {
     });
 
     it(`marks a group whose client used over ${CLIENT_CPU_SHARE * 100}% of its CPU`, () => {
-      const at = (cores: number) => summariseCell(input({ containers: [client("main", 0, cores, 0), client("main", 1, 0.1, 0)] })).groups[0]!;
+      const at = (cores: number) =>
+        summariseCell(input({ containers: [client("main", 0, cores, 0), client("main", 1, 0.1, 0)] })).groups[0]!;
       expect(at(0.425).clientBound).toBe(false); // exactly 85%
       const bound = at(0.48);
       expect(bound.clientBound).toBe(true);
@@ -223,7 +266,8 @@ describe("summariseCell", () => {
     });
 
     it(`marks a group whose client was throttled in over ${CLIENT_THROTTLED_SHARE * 100}% of periods`, () => {
-      const at = (throttled: number) => summariseCell(input({ containers: [client("main", 0, 0.1, 0), client("main", 1, 0.1, throttled)] })).groups[0]!;
+      const at = (throttled: number) =>
+        summariseCell(input({ containers: [client("main", 0, 0.1, 0), client("main", 1, 0.1, throttled)] })).groups[0]!;
       expect(at(10).clientBound).toBe(false); // exactly 5%
       expect(at(11).clientBound).toBe(true);
       expect(at(11).clientBoundReason).toBe("client 1 throttled in 6% of CFS periods");
@@ -272,7 +316,20 @@ describe("summariseCell", () => {
 
   it("with everything measured, is valid against its own schema after a trip through JSON", () => {
     const containers: ContainerStats[] = [
-      { name: "c0", role: "client", group: "main", clientIndex: 0, cpuLimit: 0.5, sampledSeconds: 20, cpuSeconds: 9.8, throttledPeriods: 40, totalPeriods: 200, throttledSeconds: 0.4, memoryPeakBytes: 1, restarts: 0 },
+      {
+        name: "c0",
+        role: "client",
+        group: "main",
+        clientIndex: 0,
+        cpuLimit: 0.5,
+        sampledSeconds: 20,
+        cpuSeconds: 9.8,
+        throttledPeriods: 40,
+        totalPeriods: 200,
+        throttledSeconds: 0.4,
+        memoryPeakBytes: 1,
+        restarts: 0,
+      },
     ];
     const results = [clientResult({ group: "main", sendLag: histogramOf([10, 20, 30]) })];
     const s = summariseCell(input({ containers, results, host: hostOf(0.5) }));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decode, merge, summarise } from "../../../src/measure/histogram.js";
+import { merge, summarise } from "../../../src/measure/histogram.js";
 import { RunSummarySchema, runProblems, summariseRun } from "../../../src/measure/run-summary.js";
 import { cellsOf, differingRepeats, runOf, twoRepeats, validScenario } from "../fixtures.js";
 
@@ -140,20 +140,28 @@ describe("summariseRun", () => {
     expect(run.rows.find((r) => r.key === "py-threads.1x1cpu-w2.fib30.probe")!.clientBoundRepeats).toBe(0);
     const problems = runProblems(run);
     expect(problems.clientBound.filter((p) => p.includes(".main:"))).toHaveLength(4);
-    expect(problems.clientBound).toContain("gunicorn-sync.1x1cpu-w2.fib30.probe: client-bound in 1 of 3 repeats (these figures measure the client)");
+    expect(problems.clientBound).toContain(
+      "gunicorn-sync.1x1cpu-w2.fib30.probe: client-bound in 1 of 3 repeats (these figures measure the client)",
+    );
     expect(problems.machineBusy).toEqual([]);
     expect(run.problems).toEqual(problems); // in summary.json too
   });
 
   it("counts repeats on a busy machine, per row and per cell", () => {
-    const run = runOf(scenario, { elsewhereCores: (id) => (id === "py-sync.1x1cpu-w2.fib30.r1" || id === "py-threads.2x0p5cpu.fib30.r3" ? 0.45 : 0.03) });
+    const run = runOf(scenario, {
+      elsewhereCores: (id) => (id === "py-sync.1x1cpu-w2.fib30.r1" || id === "py-threads.2x0p5cpu.fib30.r3" ? 0.45 : 0.03),
+    });
     const row = run.rows.find((r) => r.key === "py-threads.2x0p5cpu.fib30.main")!;
     expect(row.machineBusyRepeats).toBe(1);
     expect(row.hostElsewhereCores.max).toBeCloseTo(0.45, 10);
-    expect(row.notes.join()).toMatch(/machine busy in 1 of 3 repeats: more than 0.1 of a core was used outside this run during the window \(r3: 0.45 cores\)/);
+    expect(row.notes.join()).toMatch(
+      /machine busy in 1 of 3 repeats: more than 0.1 of a core was used outside this run during the window \(r3: 0.45 cores\)/,
+    );
     expect(run.rows[0]!.machineBusyRepeats).toBe(0);
     expect(run.cells.find((c) => c.id === "py-threads.2x0p5cpu.fib30.r3")).toMatchObject({ machineBusy: true, elsewhereCores: 0.45 });
-    expect(runProblems(run).machineBusy).toEqual(["py-threads.2x0p5cpu.fib30.r3: machine busy, 0.45 cores used outside the run (over 0.1)"]);
+    expect(runProblems(run).machineBusy).toEqual([
+      "py-threads.2x0p5cpu.fib30.r3: machine busy, 0.45 cores used outside the run (over 0.1)",
+    ]);
     expect(runProblems(run).clientBound).toEqual([]);
     expect(run.problems.machineBusy).toHaveLength(1);
   });
@@ -164,7 +172,8 @@ describe("summariseRun", () => {
 
   it("merges the send lag over clients and repeats", () => {
     const run = runOf(scenario, {
-      sendLagUs: (id, g) => (g === "main" ? Array.from({ length: 100 }, (_, i) => (id.endsWith("r3") && i === 0 ? 40_000 : 100)) : undefined),
+      sendLagUs: (id, g) =>
+        g === "main" ? Array.from({ length: 100 }, (_, i) => (id.endsWith("r3") && i === 0 ? 40_000 : 100)) : undefined,
     });
     const row = run.rows[0]!;
     expect(row.sendLag).toMatchObject({ count: 600 });
@@ -175,6 +184,9 @@ describe("summariseRun", () => {
 
   it("names the cgroup version and storage driver of the environment", () => {
     const run = runOf(scenario);
-    expect(RunSummarySchema.parse(JSON.parse(JSON.stringify(run))).environment).toMatchObject({ cgroupVersion: "2", storageDriver: "overlay2" });
+    expect(RunSummarySchema.parse(JSON.parse(JSON.stringify(run))).environment).toMatchObject({
+      cgroupVersion: "2",
+      storageDriver: "overlay2",
+    });
   });
 });

@@ -30,7 +30,9 @@ describe("renderMarkdown", () => {
   it("says which figures came from the open model and which from the closed", () => {
     expect(md).toMatch(/Open model \(fixed arrival rate\): fib30\/main \(k6\)\./);
     expect(md).toMatch(/Closed model \(fixed connections[^\n]*\): fib30\/probe \(autocannon\)\./);
-    expect(md).toMatch(/## fib30 \/ main\n\nHTTP, open model via k6 \(latency from the actual send; arrivals that found no free VU dropped\)/);
+    expect(md).toMatch(
+      /## fib30 \/ main\n\nHTTP, open model via k6 \(latency from the actual send; arrivals that found no free VU dropped\)/,
+    );
     expect(md).toMatch(/## fib30 \/ probe\n\nHTTP, closed model via autocannon \(latency from the actual send\)/);
   });
 
@@ -184,7 +186,9 @@ describe("across repeats, every report uses the merged percentiles", () => {
     const md = renderMarkdown(two);
     const line = md.split("\n").find((l) => l.startsWith("| py-threads | 1 × 1 cpu, 2 workers | open 50 req/s · k6 |"))!;
     const p99 = line.split(" | ")[7]!;
-    expect(p99).toBe(`${num(mergedP99)} (${num(Math.min(...groups.map((g) => g.latency!.p99)))}–${num(Math.max(...groups.map((g) => g.latency!.p99)))})`);
+    expect(p99).toBe(
+      `${num(mergedP99)} (${num(Math.min(...groups.map((g) => g.latency!.p99)))}–${num(Math.max(...groups.map((g) => g.latency!.p99)))})`,
+    );
     expect(line).not.toContain(num(meanP99));
   });
 
@@ -249,13 +253,17 @@ describe("the report says what a figure cannot be trusted for", () => {
   const line = (prefix: string) => md.split("\n").find((l) => l.startsWith(prefix))!;
 
   it("says so before anything else", () => {
-    expect(md).toMatch(/^# fiblab run [^\n]*\n\n[^\n]*\n\n[^\n]*\n\n> ⚠ client-bound: 1 of 8 rows had a load client at its CPU limit in some repeat; these figures measure the client, not the server\.\n> ⚠ machine busy: 1 of 12 cells shared/);
+    expect(md).toMatch(
+      /^# fiblab run [^\n]*\n\n[^\n]*\n\n[^\n]*\n\n> ⚠ client-bound: 1 of 8 rows had a load client at its CPU limit in some repeat; these figures measure the client, not the server\.\n> ⚠ machine busy: 1 of 12 cells shared/,
+    );
     expect(html).toContain('<p class="warning">⚠ machine busy: 1 of 12 cells shared');
     expect(renderMarkdown(run)).not.toContain("> ⚠");
   });
 
   it("prints the thresholds in the method notes", () => {
-    expect(md).toContain("⚠ client-bound: a client used more than 85% of its CPU limit or was throttled in more than 5% of its CFS periods");
+    expect(md).toContain(
+      "⚠ client-bound: a client used more than 85% of its CPU limit or was throttled in more than 5% of its CFS periods",
+    );
     expect(md).toContain("⚠ machine busy: more than 0.1 of a core was used on the host outside this run's containers");
   });
 
@@ -264,14 +272,18 @@ describe("the report says what a figure cannot be trusted for", () => {
     expect(row).toContain("| 98% of 0.5 cpu, throttled 2.0% |");
     expect(row).toMatch(/\| ⚠ client-bound 1\/3 \|$/);
     expect(line("| py-threads | 2 × 0.5 cpu | open 50 req/s · k6 |")).toMatch(/\| 40% of 0.5 cpu, throttled 2.0% \| [^|]+ \| — \|$/);
-    expect(md).toContain("- py-threads 1x1cpu-w2: client-bound in 1 of 3 repeats: these figures measure the client, not the server (r2: client 0 used 98% of its 0.5 cpu; client 1 used 98% of its 0.5 cpu)");
+    expect(md).toContain(
+      "- py-threads 1x1cpu-w2: client-bound in 1 of 3 repeats: these figures measure the client, not the server (r2: client 0 used 98% of its 0.5 cpu; client 1 used 98% of its 0.5 cpu)",
+    );
     expect(html).toContain("<td>⚠ client-bound 1/3</td>");
   });
 
   it("marks a row that ran on a busy machine", () => {
     expect(line("| gunicorn-sync | 2 × 0.5 cpu | open 50 req/s · k6 |")).toMatch(/\| ⚠ machine busy 1\/3 \|$/);
     expect(line("| gunicorn-sync | 2 × 0.5 cpu | closed 4 conn · autocannon |")).toMatch(/\| ⚠ machine busy 1\/3 \|$/);
-    expect(md).toContain("gunicorn-sync 2x0p5cpu: machine busy in 1 of 3 repeats: more than 0.1 of a core was used outside this run during the window (r3: 0.40 cores)");
+    expect(md).toContain(
+      "gunicorn-sync 2x0p5cpu: machine busy in 1 of 3 repeats: more than 0.1 of a core was used outside this run during the window (r3: 0.40 cores)",
+    );
   });
 
   it("shows the client send lag beside the latency it inflates", () => {
@@ -282,7 +294,9 @@ describe("the report says what a figure cannot be trusted for", () => {
   });
 
   it("describes k6 as measuring from the actual send, and only the TCP client from the intended time", () => {
-    expect(md).toContain("k6 (constant-arrival-rate) counts from the actual send and drops arrivals that find no free VU (counted as dropped)");
+    expect(md).toContain(
+      "k6 (constant-arrival-rate) counts from the actual send and drops arrivals that find no free VU (counted as dropped)",
+    );
     expect(md).toContain("The TCP client counts latency from each request's intended send time");
     expect(md).not.toMatch(/Open model \(fixed arrival rate; latency counted from the intended send time/);
   });
