@@ -1,6 +1,6 @@
 import hdr from "hdr-histogram-js";
 import { HISTOGRAM_SETTINGS } from "../../contract/env.js";
-import type { ClientResult } from "../../contract/result.js";
+import type { ClientResult, Interval } from "../../contract/result.js";
 
 /** Epoch milliseconds with sub-millisecond resolution, monotonic (never steps with the wall clock). */
 export function now(): number {
@@ -42,6 +42,13 @@ export interface Progress {
   dropped: number;
 }
 
+/** One second of the window: ok count, errors by kind, ok latencies. */
+interface IntervalCounts {
+  ok: number;
+  errors: Record<string, number>;
+  histogram: ReturnType<typeof newHistogram>;
+}
+
 /**
  * Counts of one client. A request belongs to the measurement when its start time (open model:
  * the intended send time; closed model: the actual send time) falls in the window, whenever its
@@ -62,6 +69,12 @@ export class Recorder {
   private lastT: number;
   /** Largest lateness of an actual send behind its intended time (open model), ms. */
   maxSendLagMs = 0;
+  /** Open model: how late each measured send left behind its intended time, µs (in the result as sendLag). */
+  readonly sendLag = newHistogram();
+  /** Set by a tool that knows its intended send times (the tcp open model): the result carries sendLag. */
+  tracksSendLag = false;
+  /** Per second of the window, by index from measureStart (created on first use). */
+  private readonly seconds: (IntervalCounts | undefined)[] = [];
 
   constructor(readonly window: Window) {
     this.lastT = window.startAt;
@@ -75,6 +88,22 @@ export class Recorder {
     map[key] = (map[key] ?? 0) + 1;
   }
 
+  /** The second of the window that t falls in (t must be measured). */
+  private second(t: number): IntervalCounts {
+    const i = Math.floor((t - this.window.measureStart) / 1000);
+    let s = this.seconds[i];
+    if (!s) {
+      s = { ok: 0, errors: {}, histogram: newHistogram() };
+      this.seconds[i] = s;
+    }
+    return s;
+  }
+
+  private error(t: number, kind: string): void {
+    this.bump(this.errors, kind);
+    this.bump(this.second(t).errors, kind);
+  }
+
   onSent(start: number): void {
     if (this.measured(start)) this.sent++;
   }
@@ -85,7 +114,11 @@ export class Recorder {
     if (!this.measured(start)) return;
     this.completed++;
     this.ok++;
-    this.histogram.recordValue(Math.max(1, Math.round((end - start) * 1000)));
+    const us = Math.max(1, Math.round((end - start) * 1000));
+    this.histogram.recordValue(us);
+    const s = this.second(start);
+    s.ok++;
+    s.histogram.recordValue(us);
     if (worker) this.bump(this.workers, worker);
   }
 
@@ -94,18 +127,18 @@ export class Recorder {
     this.replies++;
     if (!this.measured(start)) return;
     this.completed++;
-    this.bump(this.errors, kind);
+    this.error(start, kind);
     if (worker) this.bump(this.workers, worker);
   }
 
   /** A request that was sent but will never get its reply (reset, closed, timeout). */
   onLost(start: number, kind: string): void {
-    if (this.measured(start)) this.bump(this.errors, kind);
+    if (this.measured(start)) this.error(start, kind);
   }
 
   /** An error tied to no request (a failed connect), counted when it happens in the window. */
   onError(kind: string, t = now()): void {
-    if (this.measured(t)) this.bump(this.errors, kind);
+    if (this.measured(t)) this.error(t, kind);
   }
 
   /** Open model: an intended send that could not be made before the end. */
@@ -113,8 +146,27 @@ export class Recorder {
     if (this.measured(intended)) this.dropped++;
   }
 
-  onSendLag(lagMs: number): void {
+  /** Open model: a send made lagMs after its intended time. */
+  onSendLag(intended: number, lagMs: number): void {
     if (lagMs > this.maxSendLagMs) this.maxSendLagMs = lagMs;
+    if (this.measured(intended)) this.sendLag.recordValue(Math.max(0, Math.round(lagMs * 1000)));
+  }
+
+  /** Every second of the window (the last one may be partial), empty ones included. */
+  intervals(): Interval[] {
+    const w = this.window;
+    const n = Math.max(0, Math.ceil((w.measureEnd - w.measureStart) / 1000 - 1e-9));
+    const out: Interval[] = [];
+    for (let i = 0; i < n; i++) {
+      const s = this.seconds[i];
+      out.push({
+        t: Math.round(w.measureStart + i * 1000),
+        ok: s?.ok ?? 0,
+        errors: { ...(s?.errors ?? {}) },
+        histogram: hdr.encodeIntoCompressedBase64(s?.histogram ?? newHistogram()),
+      });
+    }
+    return out;
   }
 
   progress(t = now(), draining = false): Progress {
@@ -138,6 +190,8 @@ export class Recorder {
       errors: { ...this.errors },
       dropped: this.dropped,
       histogram: hdr.encodeIntoCompressedBase64(this.histogram),
+      ...(this.tracksSendLag ? { sendLag: hdr.encodeIntoCompressedBase64(this.sendLag) } : {}),
+      intervals: this.intervals(),
       workers: { ...this.workers },
       notes: [...this.notes],
     };

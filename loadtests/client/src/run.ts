@@ -26,6 +26,8 @@ export async function runClient(cfg: ClientConfig, onProgress?: (line: string) =
           port: cfg.port,
           model: cfg.model,
           rate: cfg.rate,
+          arrivals: cfg.arrivals,
+          seed: cfg.seed,
           connections: cfg.connections,
           pipelining: cfg.pipelining,
           maxInflight: cfg.maxInflight,
