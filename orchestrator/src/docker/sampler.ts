@@ -29,9 +29,12 @@ async function snapshot(c: Docker.Container): Promise<Snapshot | undefined> {
   try {
     // one-shot: the engine answers at once instead of waiting a second for a second sample.
     const s = await c.stats({ stream: false, "one-shot": true });
+    // A container that has exited answers with zeroed counters and a zero timestamp: no sample.
+    const readAt = Date.parse(s.read);
+    if (!(readAt > 0) || !s.cpu_stats?.cpu_usage?.total_usage) return undefined;
     const mem = s.memory_stats as Docker.ContainerStats["memory_stats"] & { max_usage?: number };
     return {
-      readAt: Date.parse(s.read) || Date.now(),
+      readAt,
       cpuNs: s.cpu_stats.cpu_usage.total_usage,
       periods: s.cpu_stats.throttling_data?.periods ?? 0,
       throttledPeriods: s.cpu_stats.throttling_data?.throttled_periods ?? 0,
