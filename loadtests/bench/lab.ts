@@ -138,6 +138,10 @@ export interface Measurement {
   target: string;
   /** Correct replies per second over the measured window. */
   rps: number;
+  /** The measured window, s. */
+  seconds: number;
+  /** Latency of ok replies (µs, compressed HdrHistogram), where the tool gives one. */
+  histogram: string | null;
   ok: number;
   errors: number;
   dropped: number;
@@ -268,6 +272,8 @@ export async function measureFleet(run: BenchRun, l: FleetLoad): Promise<Measure
     ...(l.load.connections !== undefined ? { connections: l.load.connections } : {}),
     target: `${l.target.host}:${protocol === "tcp" ? l.target.tcpPort : l.target.httpPort}`,
     rps: seconds > 0 ? r.requests.ok / seconds : 0,
+    seconds,
+    histogram: r.histogram,
     ok: r.requests.ok,
     errors,
     dropped: r.dropped,
@@ -362,6 +368,8 @@ export async function measureWrk(run: BenchRun, url: string, name = "wrk"): Prom
     target: url.replace(/^http:\/\//, "").replace(/\/.*/, ""),
     // wrk counts every reply; the non-2xx ones are taken out so the figure is correct replies.
     rps: f.seconds > 0 ? (f.requests - f.non2xx) / f.seconds : f.rps,
+    seconds: f.seconds,
+    histogram: null,
     ok: f.requests - f.non2xx,
     errors,
     dropped: 0,
@@ -395,9 +403,68 @@ export async function measured(what: string, step: () => Promise<Measurement>, r
       protocol: tool === "tcp" ? "tcp" : "http",
       loadModel: model === "open" ? "open" : "closed",
       target: "",
-      rps: NaN, ok: 0, errors: 0, dropped: 0, p50: null, p99: null, max: null,
+      rps: NaN, seconds: 0, histogram: null, ok: 0, errors: 0, dropped: 0, p50: null, p99: null, max: null,
       client: null, model: null, front: null,
       notes: [`${what} failed: ${(e as Error).message}`.slice(0, 1500)],
     };
   }
+}
+
+/**
+ * Repeats of one measurement as one: requests and time summed, latency from the merged histograms
+ * (never averaged percentiles), CPU seconds summed and cores averaged, the machine averaged.
+ */
+export function combine(ms: Measurement[]): Measurement {
+  const ok = ms.filter((m) => Number.isFinite(m.rps));
+  const first = ms[0];
+  if (!first) throw new Error("nothing to combine");
+  if (ok.length <= 1) return { ...(ok[0] ?? first), notes: [...new Set(ms.flatMap((m) => m.notes))] };
+  const sum = (f: (m: Measurement) => number) => ok.reduce((a, m) => a + f(m), 0);
+  const mean = (xs: (number | null | undefined)[]) => {
+    const v = xs.filter((x): x is number => typeof x === "number" && Number.isFinite(x));
+    return v.length ? v.reduce((a, x) => a + x, 0) / v.length : null;
+  };
+  const use = (role: "client" | "model" | "front"): Usage | null => {
+    const us = ok.map((m) => m[role]).filter((u): u is Usage => u !== null);
+    if (us.length === 0) return null;
+    return {
+      cpuSeconds: us.reduce((a, u) => a + u.cpuSeconds, 0),
+      cores: mean(us.map((u) => u.cores)),
+      limit: us[0]?.limit ?? null,
+      throttledPct: mean(us.map((u) => u.throttledPct)),
+    };
+  };
+  const hists = ok.map((m) => m.histogram).filter((h): h is string => h !== null);
+  const lat = hists.length === ok.length ? summarise(merge(hists)) : null;
+  const hosts = ok.map((m) => m.host).filter((h): h is HostUsage => h !== undefined);
+  const seconds = sum((m) => m.seconds);
+  const base = ok[0] as Measurement;
+  return {
+    ...base,
+    rps: seconds > 0 ? sum((m) => m.ok) / seconds : mean(ok.map((m) => m.rps)) ?? NaN,
+    seconds,
+    histogram: null,
+    ok: sum((m) => m.ok),
+    errors: sum((m) => m.errors),
+    dropped: sum((m) => m.dropped),
+    p50: lat ? lat.p50 : mean(ok.map((m) => m.p50)),
+    p99: lat ? lat.p99 : mean(ok.map((m) => m.p99)),
+    max: lat ? lat.max : Math.max(...ok.map((m) => m.max ?? 0)),
+    client: use("client"),
+    model: use("model"),
+    front: use("front"),
+    ...(hosts.length === ok.length && hosts[0]
+      ? {
+          host: {
+            ...hosts[0],
+            windowMs: hosts.reduce((a, h) => a + h.windowMs, 0),
+            busyCores: mean(hosts.map((h) => h.busyCores)) ?? 0,
+            cellCores: mean(hosts.map((h) => h.cellCores)) ?? 0,
+            orchestratorCores: mean(hosts.map((h) => h.orchestratorCores)) ?? 0,
+            elsewhereCores: mean(hosts.map((h) => h.elsewhereCores)) ?? 0,
+          },
+        }
+      : {}),
+    notes: [...new Set(ms.flatMap((m) => m.notes))],
+  };
 }
