@@ -44,7 +44,21 @@ function render(rows: Measurement[], header: string[]): string {
     ms(m.p99),
     m.notes.length ? `[${rows.indexOf(m) + 1}]` : "",
   ]);
-  const cols = ["tool", "load", "proto", "conns", "req/s", "client CPU s", "client cores", "req/s per CPU-s", "vs wrk /CPU-s", "model cores", "p50 ms", "p99 ms", "note"];
+  const cols = [
+    "tool",
+    "load",
+    "proto",
+    "conns",
+    "req/s",
+    "client CPU s",
+    "client cores",
+    "req/s per CPU-s",
+    "vs wrk /CPU-s",
+    "model cores",
+    "p50 ms",
+    "p99 ms",
+    "note",
+  ];
   const notes = rows.flatMap((m, i) => m.notes.map((n) => `  [${i + 1}] ${n}`));
   const hosts = rows.map((m, i) => `  ${i + 1}. ${m.tool} ${m.loadModel}: ${hostLine(m) ?? "no host figure"}`);
   const tcp = rows.find((m) => m.tool === "tcp" && m.loadModel === "closed");
@@ -81,13 +95,36 @@ async function main(): Promise<void> {
     const steps: [string, () => Promise<Measurement>][] = [
       ["wrk closed", () => measureWrk(run, `http://model:8000/fib/1`)],
       ["k6 closed", () => measureFleet(run, { name: "k6-closed", tool: "k6", load: closed, request: fib(1), target: MODEL_DIRECT })],
-      ["autocannon closed", () => measureFleet(run, { name: "autocannon-closed", tool: "autocannon", load: closed, request: fib(1), target: MODEL_DIRECT })],
+      [
+        "autocannon closed",
+        () => measureFleet(run, { name: "autocannon-closed", tool: "autocannon", load: closed, request: fib(1), target: MODEL_DIRECT }),
+      ],
       ["tcp closed", () => measureFleet(run, { name: "tcp-closed", tool: "tcp", load: closed, request: fib(1), target: MODEL_DIRECT })],
     ];
     if (openRate > 0) {
       steps.push(
-        ["k6 open", () => measureFleet(run, { name: "k6-open", tool: "k6", load: { model: "open", rate: openRate, vus: { preAllocated: 64, max: 256 } }, request: fib(1), target: MODEL_DIRECT })],
-        ["tcp open", () => measureFleet(run, { name: "tcp-open", tool: "tcp", load: { model: "open", rate: openRate, connections: s.connections }, request: fib(1), target: MODEL_DIRECT })],
+        [
+          "k6 open",
+          () =>
+            measureFleet(run, {
+              name: "k6-open",
+              tool: "k6",
+              load: { model: "open", rate: openRate, vus: { preAllocated: 64, max: 256 } },
+              request: fib(1),
+              target: MODEL_DIRECT,
+            }),
+        ],
+        [
+          "tcp open",
+          () =>
+            measureFleet(run, {
+              name: "tcp-open",
+              tool: "tcp",
+              load: { model: "open", rate: openRate, connections: s.connections },
+              request: fib(1),
+              target: MODEL_DIRECT,
+            }),
+        ],
       );
     }
     const only = process.env.BENCH_ONLY?.split(",").filter(Boolean);

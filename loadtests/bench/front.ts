@@ -50,7 +50,8 @@ function cases(rate: number, connections: number): Case[] {
   ];
 }
 
-const loadText = (c: Case) => (c.loadModel === "open" ? `open ${fmt(c.load.model === "open" ? c.load.rate : 0)}/s` : `closed ${c.load.connections}`);
+const loadText = (c: Case) =>
+  c.loadModel === "open" ? `open ${fmt(c.load.model === "open" ? c.load.rate : 0)}/s` : `closed ${c.load.connections}`;
 
 function figures(pairs: Pair[]): string {
   const rows = pairs.flatMap(({ c, direct, front }) =>
@@ -71,7 +72,10 @@ function figures(pairs: Pair[]): string {
       ];
     }),
   );
-  return table(["proto", "load", "client", "to", "req/s", "p50 ms", "p99 ms", "max ms", "client cores", "front cores", "model cores"], rows);
+  return table(
+    ["proto", "load", "client", "to", "req/s", "p50 ms", "p99 ms", "max ms", "client cores", "front cores", "model cores"],
+    rows,
+  );
 }
 
 function overheads(pairs: Pair[]): string {
@@ -91,7 +95,10 @@ function overheads(pairs: Pair[]): string {
       open ? "–" : overhead(tput === null ? null : 1 / tput),
     ];
   });
-  return table(["proto", "load", "p50 front/direct", "p50 overhead", "p99 front/direct", "p99 overhead", "max req/s front/direct", "time per request"], rows);
+  return table(
+    ["proto", "load", "p50 front/direct", "p50 overhead", "p99 front/direct", "p99 overhead", "max req/s front/direct", "time per request"],
+    rows,
+  );
 }
 
 /** Why the front costs more than the goal, from the figures themselves. */
@@ -111,8 +118,12 @@ function explain(pairs: Pair[]): string[] {
               ` bridge (client → nginx → model, and back), each with its own wake-up, read, write and loopback` +
               ` of the veth pair; against a sub-millisecond direct p50 that fixed hop is a large share. Here the` +
               ` front used ${fmt(front.front?.cores, 2)} cores at this rate` +
-              `${front.host ? `, and the machine had ${fmt(front.host.busyCores, 2)} of ${front.host.cores} cores busy` +
-              ` (${fmt(front.host.elsewhereCores, 2)} outside this run)` : ""}: client, front and model share` +
+              `${
+                front.host
+                  ? `, and the machine had ${fmt(front.host.busyCores, 2)} of ${front.host.cores} cores busy` +
+                    ` (${fmt(front.host.elsewhereCores, 2)} outside this run)`
+                  : ""
+              }: client, front and model share` +
               ` ${front.host?.cores ?? "the"} cores, so a request through the front waits for one more process to be scheduled.`
             : ""),
       );
@@ -156,13 +167,25 @@ async function main(): Promise<void> {
       const got: Record<"direct" | "front", Measurement[]> = { direct: [], front: [] };
       // ABBA over the repeats (direct, front, front, direct, ...), so a drift of the machine
       // during the run weighs on both paths alike.
-      const order = Array.from({ length: repeats }, (_, i) => (i % 2 === 0 ? ["direct", "front"] as const : ["front", "direct"] as const)).flat();
+      const order = Array.from({ length: repeats }, (_, i) =>
+        i % 2 === 0 ? (["direct", "front"] as const) : (["front", "direct"] as const),
+      ).flat();
       for (const path of order) {
         run.checkAbort();
         const what = `${c.tool} ${c.loadModel}`;
         say(`${c.protocol} ${loadText(c)} via ${path} (${c.tool}): ${s.warmupMs / 1000} s warm-up, ${s.durationMs / 1000} s measured`);
-        const m = await measured(what, () =>
-          measureFleet(run, { name: `${c.protocol}-${c.loadModel}-${path}`, tool: c.tool, load: c.load, request: fib(1), target: PATHS[path] }), run);
+        const m = await measured(
+          what,
+          () =>
+            measureFleet(run, {
+              name: `${c.protocol}-${c.loadModel}-${path}`,
+              tool: c.tool,
+              load: c.load,
+              request: fib(1),
+              target: PATHS[path],
+            }),
+          run,
+        );
         say(`  ${fmt(m.rps)} req/s, p50 ${ms(m.p50)} ms, p99 ${ms(m.p99)} ms`);
         got[path].push(m);
       }
@@ -173,9 +196,14 @@ async function main(): Promise<void> {
     await run.cleanup();
   }
   const all = pairs.flatMap((p) => [p.direct, p.front]);
-  const notes = all.flatMap((m) => m.notes.filter((n) => /failed|at its limit|errors|dropped|behind its intended/.test(n)).map((n) => `${m.target}: ${n}`));
+  const notes = all.flatMap((m) =>
+    m.notes.filter((n) => /failed|at its limit|errors|dropped|behind its intended/.test(n)).map((n) => `${m.target}: ${n}`),
+  );
   const hosts = pairs.flatMap(({ c, direct, front }) =>
-    [["direct", direct], ["front", front]].map(([p, m]) => `  ${c.protocol} ${loadText(c)} ${p}: ${hostLine(m as Measurement) ?? "no host figure"}`),
+    [
+      ["direct", direct],
+      ["front", front],
+    ].map(([p, m]) => `  ${c.protocol} ${loadText(c)} ${p}: ${hostLine(m as Measurement) ?? "no host figure"}`),
   );
   const text = [
     `bench:front — ${new Date().toISOString()}, run ${run.id}`,

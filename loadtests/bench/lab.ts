@@ -403,8 +403,18 @@ export async function measured(what: string, step: () => Promise<Measurement>, r
       protocol: tool === "tcp" ? "tcp" : "http",
       loadModel: model === "open" ? "open" : "closed",
       target: "",
-      rps: NaN, seconds: 0, histogram: null, ok: 0, errors: 0, dropped: 0, p50: null, p99: null, max: null,
-      client: null, model: null, front: null,
+      rps: NaN,
+      seconds: 0,
+      histogram: null,
+      ok: 0,
+      errors: 0,
+      dropped: 0,
+      p50: null,
+      p99: null,
+      max: null,
+      client: null,
+      model: null,
+      front: null,
       notes: [`${what} failed: ${(e as Error).message}`.slice(0, 1500)],
     };
   }
@@ -441,7 +451,7 @@ export function combine(ms: Measurement[]): Measurement {
   const base = ok[0] as Measurement;
   return {
     ...base,
-    rps: seconds > 0 ? sum((m) => m.ok) / seconds : mean(ok.map((m) => m.rps)) ?? NaN,
+    rps: seconds > 0 ? sum((m) => m.ok) / seconds : (mean(ok.map((m) => m.rps)) ?? NaN),
     seconds,
     histogram: null,
     ok: sum((m) => m.ok),

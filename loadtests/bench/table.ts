@@ -7,7 +7,11 @@
 export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
   const cell = (s: string, i: number) => (i === 0 ? s.padEnd(widths[i] ?? 0) : s.padStart(widths[i] ?? 0));
-  const line = (r: readonly string[]) => r.map((s, i) => cell(s, i)).join("  ").trimEnd();
+  const line = (r: readonly string[]) =>
+    r
+      .map((s, i) => cell(s, i))
+      .join("  ")
+      .trimEnd();
   return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
 }
 
