@@ -82,7 +82,7 @@ describe("load-client fleet against py-threads", () => {
     expect(progress.some((p) => p.tool === "k6" && p.rps > 0)).toBe(true);
     expect(progress.some((p) => p.tool === "tcp" && p.phase === "measure" && p.rps > 0)).toBe(true);
     // raw outputs stay, containers do not
-    expect(readdirSync(fleet.clients[0]!.outDir).sort()).toEqual(["client.log", "k6.json.gz", "result.json", "summary.json"]);
+    expect(readdirSync(fleet.clients[0]!.outDir).sort()).toEqual(["client.log", "k6-hdr.json", "result.json", "summary.json"]);
     expect(await docker.listContainers({ all: true, filters: { label: [`fiblab.run=${runId}`] } })).toHaveLength(0);
   });
 

@@ -3,12 +3,13 @@ import path from "node:path";
 import { envRecord, RESULT_FILE, type K6Env } from "../../../../loadtests/contract/env.js";
 import type { ClientResult } from "../../../../loadtests/contract/result.js";
 import type { LoadDriver, RunningClient, WatchContext } from "../driver.js";
-import { parseK6Output } from "../k6-result.js";
+import { K6_DEBUG_JSON_ARGS, K6_OUTPUT_ARGS, readK6Result } from "../k6-result.js";
 import { mixEnv } from "../mix.js";
 
 export const K6_IMAGE = "fiblab/k6:latest";
 export const K6_API_PORT = 6565;
-export const K6_OUTPUT = "k6.json.gz";
+/** Set to 1 to have every k6 also write its per-request JSON lines (slow, large: for debugging). */
+export const K6_DEBUG_JSON_ENV = "LAB_K6_JSON";
 /** How long k6 instances may take to initialise (VUs, script) before the release gives up. */
 const K6_READY_TIMEOUT_MS = 60_000;
 /** A release later than this behind the common start is worth a line in the log. */
@@ -141,7 +142,8 @@ export const k6Driver: LoadDriver = {
     }
     const cmd = [
       "run", "--paused", "--address", `0.0.0.0:${K6_API_PORT}`,
-      "--out", `json=/out/${K6_OUTPUT}`, "--summary-export", "/out/summary.json",
+      ...K6_OUTPUT_ARGS, ...(process.env[K6_DEBUG_JSON_ENV] === "1" ? K6_DEBUG_JSON_ARGS : []),
+      "--summary-export", "/out/summary.json",
       "--no-usage-report", "--no-color", "--quiet",
       "--execution-segment", seg.segment, "--execution-segment-sequence", seg.sequence,
       "/app/fib.js",
@@ -180,7 +182,7 @@ export const k6Driver: LoadDriver = {
     const released = client.releasedAt;
     if (released === undefined) throw new Error("k6 was never released");
     const s = client.spec;
-    const result: ClientResult = await parseK6Output(path.join(s.outDir, K6_OUTPUT), {
+    const result: ClientResult = await readK6Result(s.outDir, {
       group: s.group,
       clientIndex: s.clientIndex,
       loadModel: s.loadModel,
