@@ -1,4 +1,5 @@
 import { randomInt } from "node:crypto";
+import { mulberry32 } from "../../../loadtests/contract/random.js";
 import type { Scenario, Topology, Workload } from "./schema.js";
 
 /** One measurement: a model in a topology under a workload, one repeat. */
@@ -29,18 +30,6 @@ export function cellKey(model: string, topologyId: string, workload: string): st
 
 export function cellId(key: string, repeat: number): string {
   return `${key}.r${repeat}`;
-}
-
-/** mulberry32: small, fast and good enough to shuffle; the same seed gives the same sequence everywhere. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Fisher-Yates on a copy. */

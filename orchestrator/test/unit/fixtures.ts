@@ -4,7 +4,8 @@ import type { ContainerStats } from "../../src/measure/container-stats.js";
 import { encode, newHistogram } from "../../src/measure/histogram.js";
 import type { HostUsage } from "../../src/measure/host-usage.js";
 import { summariseRun, type RunSummary } from "../../src/measure/run-summary.js";
-import { expandScenario, mulberry32, type Cell } from "../../src/scenario/expand.js";
+import { mulberry32 } from "../../../loadtests/contract/random.js";
+import { expandScenario, type Cell } from "../../src/scenario/expand.js";
 import { validateScenario, type ScenarioContext } from "../../src/scenario/load.js";
 import type { Scenario } from "../../src/scenario/schema.js";
 

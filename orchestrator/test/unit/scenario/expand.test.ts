@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { planClients } from "../../../src/fleet/plan.js";
-import { expandScenario, mulberry32, shuffle } from "../../../src/scenario/expand.js";
+import { mulberry32 } from "../../../../loadtests/contract/random.js";
+import { expandScenario, shuffle } from "../../../src/scenario/expand.js";
 import { validScenario } from "../fixtures.js";
 
 describe("expandScenario", () => {
