@@ -6,7 +6,7 @@ export default defineConfig({
       {
         test: {
           name: "unit",
-          include: ["orchestrator/test/**/*.test.ts", "loadtests/client/test/**/*.test.ts"],
+          include: ["orchestrator/test/**/*.test.ts", "loadtests/client/test/**/*.test.ts", "loadtests/bench/test/**/*.test.ts"],
         },
       },
       {
