@@ -67,10 +67,11 @@ describe("k6 with the fiblab-hdr output", () => {
     });
     try {
       await container.start();
+      let limit: NodeJS.Timeout | undefined;
       const waited = await Promise.race([
         container.wait() as Promise<{ StatusCode: number }>,
-        new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`k6 ${name} still running after 60 s`)), 60_000)),
-      ]);
+        new Promise<never>((_, reject) => (limit = setTimeout(() => reject(new Error(`k6 ${name} still running after 60 s`)), 60_000))),
+      ]).finally(() => clearTimeout(limit));
       const log = (await container.logs({ stdout: true, stderr: true })).toString("utf8");
       return { outDir, exitCode: waited.StatusCode, log };
     } finally {
