@@ -3,6 +3,8 @@ package hdrout
 import (
 	"encoding/json"
 	"flag"
+	"math"
+	"math/rand"
 	"os"
 	"path/filepath"
 	"testing"
@@ -388,5 +390,74 @@ func TestWriteFileAtomic(t *testing.T) {
 	data, _ := os.ReadFile(path)
 	if err := json.Unmarshal(data, &back); err != nil || back.Format != FormatName {
 		t.Errorf("%v %+v", err, back)
+	}
+}
+
+// The extension's cost per request: one trail of 9 samples (as k6 sends it), a worker counter.
+func BenchmarkAggregateRequest(b *testing.B) {
+	f := newFx()
+	a := NewAggregator()
+	base := time.UnixMilli(1_700_000_000_000)
+	t := f.phaseTags("measure").With("status", "200")
+	wt := f.phaseTags("measure").With("worker", "w/1")
+	samples := make([]metrics.Sample, 9)
+	batch := []metrics.SampleContainer{metrics.ConnectedSamples{Samples: samples, Tags: t}, f.sample(f.worker, wt, 1, base)}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		end := base.Add(time.Duration(i) * 100 * time.Microsecond) // 10k req/s
+		ms := 0.2 + float64(i%5000)/100                             // 0.2 .. 50 ms
+		for k := range samples {
+			m := f.wait
+			switch k {
+			case 0:
+				m = f.reqs
+			case 1:
+				m = f.dur
+			}
+			samples[k] = metrics.Sample{TimeSeries: metrics.TimeSeries{Metric: m, Tags: t}, Time: end, Value: ms}
+		}
+		a.Add(batch)
+	}
+}
+
+// The file of a 60 s window at 10k req/s, with a wide latency spread (log-normal around 2 ms, a
+// tail to seconds) so that every second populates many buckets: its size and the time to build it.
+func BenchmarkFile60sAt10k(b *testing.B) {
+	f := newFx()
+	base := time.UnixMilli(1_700_000_000_000)
+	t := f.phaseTags("measure").With("status", "200")
+	rng := rand.New(rand.NewSource(1))
+	const n = 600_000
+	lat := make([]float64, n)
+	for i := range lat {
+		lat[i] = math.Exp(rng.NormFloat64()*1.2) * 2 // ms
+	}
+	for it := 0; it < b.N; it++ {
+		a := NewAggregator()
+		samples := make([]metrics.Sample, 2)
+		for i := 0; i < n; i++ {
+			end := base.Add(time.Duration(i)*100*time.Microsecond + time.Duration(lat[i]*float64(time.Millisecond)))
+			samples[0] = metrics.Sample{TimeSeries: metrics.TimeSeries{Metric: f.reqs, Tags: t}, Time: end, Value: 1}
+			samples[1] = metrics.Sample{TimeSeries: metrics.TimeSeries{Metric: f.dur, Tags: t}, Time: end, Value: lat[i]}
+			a.Add([]metrics.SampleContainer{metrics.Samples(samples)})
+		}
+		began := time.Now()
+		file, err := a.Result(began)
+		if err != nil {
+			b.Fatal(err)
+		}
+		data, err := json.Marshal(file)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(len(data)), "file-bytes")
+		b.ReportMetric(float64(time.Since(began).Milliseconds()), "write-ms")
+		b.ReportMetric(float64(len(file.Groups["g"]["measure"].Intervals)), "intervals")
+		if *update {
+			if err := os.WriteFile(filepath.Join(os.TempDir(), "k6-hdr-60s-10k.json"), data, 0o644); err != nil {
+				b.Fatal(err)
+			}
+		}
 	}
 }
