@@ -406,7 +406,7 @@ func BenchmarkAggregateRequest(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		end := base.Add(time.Duration(i) * 100 * time.Microsecond) // 10k req/s
-		ms := 0.2 + float64(i%5000)/100                             // 0.2 .. 50 ms
+		ms := 0.2 + float64(i%5000)/100                            // 0.2 .. 50 ms
 		for k := range samples {
 			m := f.wait
 			switch k {
