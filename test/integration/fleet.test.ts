@@ -1,19 +1,18 @@
 import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ClientResult } from "../../loadtests/contract/result.js";
 import { decode } from "../../orchestrator/src/measure/histogram.js";
 import { launchFleet, type ClientProgress, type FleetPhase } from "../../orchestrator/src/fleet/launch.js";
 import { runLabel, sweepByLabel } from "../../orchestrator/src/docker/sweep.js";
+import { docker } from "../../orchestrator/src/docker/client.js";
 import type { FleetGroup, FleetSpec } from "../../orchestrator/src/fleet/plan.js";
 import { deployModel, leftovers, type Running } from "../support/deploy.js";
 
 // The load clients, run as a fleet of containers by the launcher against py-threads behind its
 // front: every tool and load model, briefly and gently (≤ 5 s, ≤ 200 req/s).
 const fib = (arg: number, weight = 1) => ({ text: `fib ${arg}`, kind: "fib" as const, arg, weight });
-const docker = new Docker();
 const runId = `itfleet${Date.now().toString(36)}`;
 
 describe("load-client fleet against py-threads", () => {

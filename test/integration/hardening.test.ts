@@ -1,6 +1,9 @@
 import type Docker from "dockerode";
 import { describe, expect, it } from "vitest";
+import { readFile } from "node:fs/promises";
+import path from "node:path";
 import { docker } from "../../orchestrator/src/docker/client.js";
+import { servicesDir } from "../../orchestrator/src/models/catalog.js";
 import { httpGet, tcpLines } from "../support/clients.js";
 import { containersOf, execIn, pids, serverProcesses } from "../support/containers.js";
 import { modelsUnderTest } from "../support/models.js";
@@ -80,6 +83,22 @@ describe.each(models.map((m) => [m.name, m] as const))("%s hardening", (_name, m
     for (const i of await inspectAll(front.map((c) => c.Id))) {
       checkConfig(i, "front");
       expect(Object.keys(i.HostConfig.PortBindings ?? {}).sort()).toEqual(["25000/tcp", "8080/tcp"]);
+    }
+  });
+
+  it("every knob of the manifest reaches the container with the manifest's default, and the image carries that manifest", async () => {
+    const { model } = await containersOf(t.lab);
+    const set = forkCapped ? ["MAX_CHILDREN"] : [];
+    for (const i of await inspectAll(model.map((c) => c.Id))) {
+      const env = new Map((i.Config.Env ?? []).map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]));
+      for (const [knob, spec] of Object.entries(manifest.knobs)) {
+        if (!set.includes(knob)) expect(env.get(knob), `${manifest.name}: ${knob}`).toBe(String(spec.default));
+      }
+      // The services read their own defaults from it (fiblab.config, node-common), so the two cannot drift.
+      const shipped = await execIn(i.Id, ["cat", "/app/model.json"]);
+      expect(JSON.parse(shipped.stdout).knobs, `${manifest.name}: /app/model.json`).toEqual(
+        JSON.parse(await readFile(path.join(servicesDir, manifest.name, "model.json"), "utf8")).knobs,
+      );
     }
   });
 
