@@ -145,3 +145,12 @@ def parse_line(line: bytes) -> int:
 
 def error_line(error: ProtocolError) -> bytes:
     return b"error: " + error.reason.encode() + b"\n"
+
+
+def route_line(line: bytes) -> Compute | Reply:
+    """What to do with one TCP request line, given without its newline. The TCP protocol has no
+    status: a Reply's status only says why, its body is the whole reply."""
+    try:
+        return Compute(parse_line(line))
+    except ProtocolError as error:
+        return Reply(error.status, error_line(error))

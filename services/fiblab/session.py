@@ -18,17 +18,7 @@ returns a Step per complete request, in order. A driver carries out each step's 
 from collections.abc import Callable
 from typing import NamedTuple
 
-from .core import (
-    OK_BODY,
-    Compute,
-    ProtocolError,
-    Reply,
-    Sleep,
-    error_line,
-    parse_line,
-    route,
-    worker_id,
-)
+from .core import OK_BODY, Compute, Reply, Sleep, route, route_line, worker_id
 from .http import HttpParser, error_response, response
 from .net import HTTP
 from .tcp import TOO_LONG_REPLY, LineBuffer
@@ -66,10 +56,11 @@ class TcpSession:
 
     @staticmethod
     def _step(line: bytes) -> Step:
-        try:
-            return Step(Compute(parse_line(line)), fib_line)
-        except ProtocolError as error:
-            return Step(None, _ready(error_line(error)))
+        match route_line(line):
+            case Compute() as action:
+                return Step(action, fib_line)
+            case Reply(_, body):
+                return Step(None, _ready(body))
 
 
 class HttpSession:

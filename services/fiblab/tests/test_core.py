@@ -1,7 +1,17 @@
 import pytest
 
 from fiblab import core
-from fiblab.core import Compute, ProtocolError, Reply, Sleep, fib, parse_ms, parse_n, route
+from fiblab.core import (
+    Compute,
+    ProtocolError,
+    Reply,
+    Sleep,
+    fib,
+    parse_ms,
+    parse_n,
+    route,
+    route_line,
+)
 
 
 def test_fib_values():
@@ -92,3 +102,9 @@ def test_worker_id(monkeypatch):
     monkeypatch.setattr(core, "_HOSTNAME", "box")
     assert core.worker_id() == "box/42"
     assert core.worker_id("conn-3") == "box/42/conn-3"
+
+
+def test_route_line():
+    assert route_line(b"20\r") == Compute(20)
+    assert route_line(b"abc") == Reply(400, b"error: not an integer\n")
+    assert route_line(b"36") == Reply(422, b"error: above the cap (FIB_MAX=35)\n")
