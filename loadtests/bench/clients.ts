@@ -9,7 +9,7 @@
  * closed model, no pipelining.
  *
  * Settings (environment): BENCH_TARGET (node-single | calibrate), BENCH_CONNECTIONS (16),
- * BENCH_WARMUP_S (2), BENCH_DURATION_S (10), BENCH_CLIENT_CPUS (1), BENCH_OPEN_RATE (2000; the
+ * BENCH_WARMUP_S (2), BENCH_DURATION_S (10), BENCH_CLIENT_CPUS (1), BENCH_OPEN_RATE (1000; the
  * open-model rows, 0 to leave them out), BENCH_ONLY (e.g. "wrk,tcp": only the rows of those tools).
  */
 import { BenchRun, fib, hostLine, measured, measureFleet, measureWrk, settings, type Measurement } from "./lab.js";
@@ -83,7 +83,7 @@ async function main(): Promise<void> {
   const targetName = process.env.BENCH_TARGET ?? "node-single";
   const target = TARGETS[targetName];
   if (!target) throw new Error(`BENCH_TARGET must be one of ${Object.keys(TARGETS).join(", ")}`);
-  const openRate = Number(process.env.BENCH_OPEN_RATE ?? 2000);
+  const openRate = Number(process.env.BENCH_OPEN_RATE ?? 1000);
   const run = new BenchRun("bench-clients");
   run.trapSignals();
   const say = (line: string) => process.stderr.write(`[bench:clients] ${line}\n`);
@@ -109,7 +109,7 @@ async function main(): Promise<void> {
             measureFleet(run, {
               name: "k6-open",
               tool: "k6",
-              load: { model: "open", rate: openRate, vus: { preAllocated: 64, max: 256 } },
+              load: { model: "open", rate: openRate, vus: { preAllocated: 200, max: 500 } },
               request: fib(1),
               target: MODEL_DIRECT,
             }),

@@ -197,7 +197,9 @@ async function main(): Promise<void> {
   }
   const all = pairs.flatMap((p) => [p.direct, p.front]);
   const notes = all.flatMap((m) =>
-    m.notes.filter((n) => /failed|at its limit|errors|dropped|behind its intended/.test(n)).map((n) => `${m.target}: ${n}`),
+    m.notes
+      .filter((n) => /failed|at its limit|\d+ errors|\d+ arrivals dropped|behind its intended/.test(n))
+      .map((n) => `${m.target}: ${n}`),
   );
   const hosts = pairs.flatMap(({ c, direct, front }) =>
     [
@@ -208,7 +210,7 @@ async function main(): Promise<void> {
   const text = [
     `bench:front — ${new Date().toISOString()}, run ${run.id}`,
     `Target: ${MODEL}, fib(1) (GET /fib/1, TCP line 1); 1 replica, 1 cpu; the front (nginx) 1 cpu, as in lab runs.`,
-    `Each case twice, one right after the other on the same deployment: straight to the model's port on the lab network`,
+    `Each case on both paths, one right after the other on the same deployment: straight to the model's port on the lab network`,
     `(model:8000, model:25000) and through the front (front:8080, front:25000). One client at a time, ${s.clientCpus} cpu,`,
     `through the lab's fleet launcher: the TCP client for TCP; HTTP closed: autocannon; HTTP open: k6 (constant-arrival-rate).`,
     `${s.warmupMs / 1000} s warm-up, ${s.durationMs / 1000} s measured, ${repeats} time(s) per path in ABBA order (repeats merged:`,
