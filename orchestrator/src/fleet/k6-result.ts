@@ -20,7 +20,8 @@ import { ClientResultSchema, IntervalSchema, type ClientResult } from "../../../
  * readK6Result turns that file into the contract's ClientResult.
  *
  * `--out json=...` (K6_DEBUG_JSON_ARGS) still works for debugging: parseK6JsonOutput reads such a
- * file the same way, slowly (about 14 lines per request).
+ * file into the same ClientResult, slowly (about a dozen lines per request); the integration test
+ * uses it to check the extension against k6's own per-request trail.
  */
 
 /** The extension's file in a client's output folder. */
@@ -297,24 +298,5 @@ export async function parseK6JsonOutput(file: string, meta: K6ResultMeta): Promi
     return acc.result(meta);
   } finally {
     acc.destroy();
-  }
-}
-
-/**
- * @deprecated The fleet driver's old entry point (k6 run with `--out json=`): reads the
- * histograms' file when k6 wrote one beside the JSON, else the JSON. Use readK6Result with
- * K6_OUTPUT_ARGS; this goes once drivers/k6.ts does.
- */
-export async function parseK6Output(
-  file: string,
-  opts: Omit<K6ResultMeta, "notes" | "window"> & Partial<Pick<K6ResultMeta, "notes" | "window">>,
-): Promise<ClientResult> {
-  const meta: K6ResultMeta = { notes: [], window: { startedAt: 0, endedAt: 0 }, ...opts };
-  const dir = path.dirname(file);
-  try {
-    return await readK6Result(dir, meta);
-  } catch (err) {
-    if ((err as Error).message.includes("ENOENT")) return parseK6JsonOutput(file, meta);
-    throw err;
   }
 }

@@ -14,7 +14,6 @@ import {
   K6JsonAccumulator,
   networkKind,
   parseK6JsonOutput,
-  parseK6Output,
   readK6Result,
   type K6ResultMeta,
 } from "../../src/fleet/k6-result.js";
@@ -196,14 +195,6 @@ describe("the opt-in JSON debug output", () => {
     const gz = gzipSync(fixture().join("\n"));
     writeFileSync(cut, gz.subarray(0, gz.length - 20));
     await expect(parseK6JsonOutput(cut, meta())).rejects.toThrow();
-  });
-
-  it("the deprecated parseK6Output prefers the histograms' file beside the JSON", async () => {
-    const sub = mkdtempSync(join(dir, "both-"));
-    writeFileSync(join(sub, "k6.json.gz"), gzipSync(fixture().join("\n")));
-    expect((await parseK6Output(join(sub, "k6.json.gz"), { group: "g", clientIndex: 0, loadModel: "open" })).requests.sent).toBe(104);
-    copyFileSync(join(testdata, "k6-hdr.json"), join(sub, K6_HDR_FILE));
-    expect((await parseK6Output(join(sub, "k6.json.gz"), { group: "g", clientIndex: 0, loadModel: "open" })).requests.sent).toBe(105);
   });
 
   it("uses the lab's histogram settings", () => {
