@@ -1,7 +1,9 @@
 // fiblab's k6 script: one HTTP client group, driven entirely by environment variables.
 //
 //   TARGET             base URL, e.g. http://front:8080
-//   MIX                JSON list of {path, weight}, e.g. [{"path":"/fib/25","weight":1}]
+//   MIX                JSON list of {path, weight}, e.g. [{"path":"/fib/25","weight":1}]; an entry may
+//                      give its expected body ("expect": "75025\n", or null: status only), which
+//                      otherwise follows from the path (/fib/N, /sleep/N)
 //   MODEL              open (constant-arrival-rate) | closed (constant-vus)
 //   RATE               open: iterations (requests) per second for the WHOLE fleet; run each instance
 //                      with --execution-segment so k6 splits it, as the k6 operator does
@@ -74,7 +76,8 @@ function parseMix(raw) {
     const weight = e.weight === undefined ? 1 : Number(e.weight);
     if (!(weight > 0)) throw new Error(`MIX weight must be > 0: ${JSON.stringify(e)}`);
     total += weight;
-    return { path: e.path, url: TARGET + e.path, expect: expectedBody(e.path), upTo: total };
+    const expect = e.expect === undefined ? expectedBody(e.path) : e.expect === null ? null : String(e.expect);
+    return { path: e.path, url: TARGET + e.path, expect, upTo: total };
   }).map((e) => ({ ...e, upTo: e.upTo / total }));
 }
 

@@ -146,6 +146,42 @@ describe("k6 with the fiblab-hdr output", () => {
     expect(statSync(path.join(run.outDir, K6_HDR_FILE)).size).toBeLessThan(64 * 1024);
   });
 
+  it("wrong bodies: moved from ok to wrong_answer, in the window's histogram and in its seconds, as k6's own trail says", async () => {
+    // fib(16) is 987: an entry that expects something else makes half the replies wrong answers
+    const run = await runK6(
+      "wrong",
+      {
+        MODEL: "open",
+        RATE: "100",
+        DURATION: "2s",
+        WARMUP: "1s",
+        TIMEOUT: "5s",
+        GROUP: "wrong",
+        MIX: JSON.stringify([{ path: "/fib/15", weight: 1 }, { path: "/fib/16", weight: 1, expect: "986\n" }]),
+      },
+      K6_DEBUG_JSON_ARGS,
+    );
+    expect(run.exitCode, run.log).toBe(0);
+    const measured = k6Count(run.outDir, "http_reqs{phase:measure}");
+    const r = await readK6Result(run.outDir, meta("wrong", "open"));
+    expect(r.requests.sent).toBe(measured);
+    expect(Object.keys(r.errors)).toEqual(["wrong_answer"]);
+    expect(r.errors.wrong_answer).toBeGreaterThan(measured * 0.3);
+    expect(r.requests.ok).toBeGreaterThan(measured * 0.3);
+    expect(r.requests.ok + r.errors.wrong_answer!).toBe(measured);
+    expect(decode(r.histogram).totalCount).toBe(r.requests.ok);
+    expect(r.notes.join(" ")).not.toMatch(/could not be matched/);
+    const iv = r.intervals ?? [];
+    expect(iv.reduce((a, i) => a + i.ok, 0)).toBe(r.requests.ok);
+    expect(iv.reduce((a, i) => a + (i.errors.wrong_answer ?? 0), 0)).toBe(r.errors.wrong_answer);
+    const file = K6HdrFileSchema.parse(JSON.parse(readFileSync(path.join(run.outDir, K6_HDR_FILE), "utf8")));
+    expect(decode(file.groups.wrong!.measure!.histograms.wrong_answer!).totalCount).toBe(r.errors.wrong_answer);
+    const j = await parseK6JsonOutput(path.join(run.outDir, K6_DEBUG_JSON_FILE), meta("wrong", "open"));
+    expect(j.requests).toEqual(r.requests);
+    expect(j.errors).toEqual(r.errors);
+    for (const q of [0, 50, 90, 100]) expect(decode(j.histogram).getValueAtPercentile(q)).toBe(decode(r.histogram).getValueAtPercentile(q));
+  });
+
   it("closed model, no warm-up, by default no per-request output", async () => {
     const run = await runK6("closed", {
       MODEL: "closed",
