@@ -1,3 +1,4 @@
+import { readFileSync, writeFileSync } from "node:fs";
 import { Worker } from "node:worker_threads";
 import { now } from "./recorder.js";
 
@@ -9,8 +10,8 @@ import { now } from "./recorder.js";
  * (setImmediate) is punctual but eats a core at any rate, and a container at 0.5-1 cpu then gets
  * throttled, which is worse than the lateness. So a small worker thread keeps the time: it walks
  * the schedule (shared memory), sleeps on a futex (Atomics.wait) until shortly before the next
- * intended send (the kernel's timer slack makes such a sleep ~60-100 µs late; the worker learns
- * by how much), spins the rest, and
+ * intended send (such a sleep ends late by the kernel's timer slack, which we lower to 1 µs
+ * where Linux allows it, plus scheduling; the worker learns by how much), spins the rest, and
  * wakes the main thread with a message `lead` ms ahead of the due time (lead adapts to the
  * measured wake-up delay of the main thread). The main thread sleeps in the event loop as usual,
  * so replies are read and timestamped the moment they arrive; woken slightly early, it spins the
@@ -29,9 +30,10 @@ const { ctl, times, clockOffset } = workerData;
 const f = new Float64Array(ctl, 0, 2); // [lead ms, time of the last post]
 const s = new Int32Array(ctl, 16, 2); // [state: 0 run, 1 blocked, 2 stop; wake-up outstanding]
 const now = () => { const [sec, ns] = process.hrtime(); return sec * 1e3 + ns / 1e6 + clockOffset; };
+parentPort.postMessage("ready");
 // How late a futex sleep ends (timer slack, scheduling), learnt as we go: sleep until that long
 // (plus a margin) before the target, spin the rest.
-let overshoot = 0.06;
+let overshoot = workerData.overshoot;
 let i = 0;
 for (;;) {
   const st = Atomics.load(s, 0);
@@ -39,13 +41,14 @@ for (;;) {
   if (st === 1) { Atomics.wait(s, 0, 1); continue; }
   const lead = f[0];
   const target = times[i] - lead;
-  const spin = Math.min(0.3, overshoot + 0.02);
+  const spin = Math.min(0.3, overshoot + 0.01);
   let t = now();
   if (target - t > spin) {
     const ask = target - t - spin;
     if (Atomics.wait(s, 0, 0, ask) === "timed-out") {
-      const late = now() - t - ask;
-      overshoot += (Math.min(1, Math.max(0, late)) - overshoot) * 0.1;
+      // A running median (2 µs steps): the systematic lateness of the sleep. Spinning cannot win
+      // back preemption on a busy host, and a mean would learn that and spin ever longer.
+      overshoot = Math.min(0.2, Math.max(0, overshoot + (now() - t - ask > overshoot ? 0.002 : -0.002)));
     }
     continue;
   }
@@ -81,6 +84,26 @@ function clockOffset(): number {
   return off;
 }
 
+/**
+ * Linux lets a thread shorten its own timer slack, the time the kernel may defer a timed sleep's
+ * wake-up by to batch it with others (50 µs by default): at 1 µs a futex sleep ends ~10 µs late
+ * instead of ~60, so the worker spins ~25 µs per send instead of ~75. Written for the main thread
+ * (/proc/self is the thread-group leader; no capability is needed for oneself) before the worker
+ * starts, which inherits it. Returns the slack in µs, or undefined where /proc does not allow it.
+ */
+function lowerTimerSlack(): number | undefined {
+  try {
+    writeFileSync("/proc/self/timerslack_ns", "1000");
+  } catch {
+    // not Linux, or not allowed: keep the default
+  }
+  try {
+    return Number(readFileSync("/proc/self/timerslack_ns", "utf8").trim()) / 1000;
+  } catch {
+    return undefined;
+  }
+}
+
 export interface MetronomeStats {
   /** Wake-ups delivered to the main thread. */
   wakes: number;
@@ -94,8 +117,11 @@ export class Metronome {
   private readonly s: Int32Array;
   private blocked = false;
   private stopped = false;
-  private ewma = 0.02;
   wakes = 0;
+  /** The thread has booted and walks the schedule. */
+  ready = false;
+  /** The timer slack the thread runs with, µs (undefined: unknown, the kernel's default is 50). */
+  readonly timerSlackUs: number | undefined;
 
   /** `times`: the schedule (must be backed by a SharedArrayBuffer); `onTick` runs on the main thread. */
   constructor(times: Float64Array, private readonly onTick: () => void) {
@@ -103,10 +129,12 @@ export class Metronome {
     const ctl = new SharedArrayBuffer(32);
     this.f = new Float64Array(ctl, 0, 2);
     this.s = new Int32Array(ctl, 16, 2);
-    this.f[0] = this.ewma;
-    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { ctl, times, clockOffset: clockOffset() } });
+    this.f[0] = 0.02;
+    this.timerSlackUs = lowerTimerSlack();
+    const overshoot = this.timerSlackUs !== undefined && this.timerSlackUs <= 5 ? 0.015 : 0.065;
+    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { ctl, times, clockOffset: clockOffset(), overshoot } });
     this.worker.unref();
-    this.worker.on("message", () => this.tick());
+    this.worker.on("message", (m) => (m === "ready" ? (this.ready = true) : this.tick()));
     this.worker.on("error", (e) => {
       // The main thread's backstop timer keeps the run going, only less punctually.
       process.stderr.write(`metronome thread failed: ${e.message}\n`);
@@ -118,10 +146,10 @@ export class Metronome {
     Atomics.store(this.s, 1, 0);
     if (this.stopped) return;
     this.wakes++;
-    // Lead: a slow average of the wake-up delay (capped, so one GC pause does not move it).
-    const d = Math.min(0.2, Math.max(0, t - this.f[1]!));
-    this.ewma += (d - this.ewma) * 0.05;
-    this.f[0] = Math.min(0.1, this.ewma);
+    // Lead: a running median of the main thread's wake-up delay (2 µs steps, at most 50 µs), so
+    // half the wake-ups come early (we spin the few µs left) and half late.
+    const lead = this.f[0]!;
+    this.f[0] = Math.min(0.05, Math.max(0, lead + (t - this.f[1]! > lead ? 0.002 : -0.002)));
     this.onTick();
   }
 

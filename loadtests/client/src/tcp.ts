@@ -156,18 +156,27 @@ export class TcpClient {
         seed: this.o.seed,
         offset: this.o.arrivals === "poisson" ? 0 : (this.o.offset ?? 0),
       });
+      // Started now, so the thread has booted (tens of ms, more on a busy host) by the start.
+      if (this.o.precise !== false && this.sched.times.length > 0) {
+        try {
+          this.metronome = new Metronome(this.sched.times, () => this.pump(true));
+        } catch (e) {
+          this.rec.notes.push(`tcp open model: no metronome thread (${(e as Error).message}); sends paced by Node timers (1 ms granularity)`);
+        }
+      }
     }
-    await this.connectAll(Math.min(w.startAt, now() + (this.o.connectTimeoutMs ?? 5000)));
-    await sleepUntil(w.startAt);
-    this.started = true;
-    if (now() - w.startAt > 100) this.rec.notes.push(`tcp: started ${Math.round(now() - w.startAt)} ms after START_AT`);
-    const ticker = setInterval(() => this.checkTimeouts(), Math.max(10, Math.min(100, this.o.timeoutMs / 4)));
+    let ticker: NodeJS.Timeout | undefined;
     try {
+      await this.connectAll(Math.min(w.startAt, now() + (this.o.connectTimeoutMs ?? 5000)));
+      await sleepUntil(w.startAt);
+      this.started = true;
+      if (now() - w.startAt > 100) this.rec.notes.push(`tcp: started ${Math.round(now() - w.startAt)} ms after START_AT`);
+      ticker = setInterval(() => this.checkTimeouts(), Math.max(10, Math.min(100, this.o.timeoutMs / 4)));
       if (this.o.model === "open") await this.runOpen();
       else await this.runClosed();
       await this.drain(Math.max(w.measureEnd, this.lastSendAt) + this.o.timeoutMs + 1000);
     } finally {
-      clearInterval(ticker);
+      if (ticker) clearInterval(ticker);
       this.stopOpen();
       this.close();
     }
@@ -372,16 +381,11 @@ export class TcpClient {
 
   private runOpen(): Promise<void> {
     const s = this.sched as OpenSchedule;
+    if (this.metronome && !this.metronome.ready) this.rec.notes.push("tcp open model: the metronome thread was not up at the start");
     return new Promise((resolve) => {
       this.openDone = resolve;
-      if (this.o.precise !== false && s.times.length > 0) {
-        try {
-          this.metronome = new Metronome(s.times, () => this.pump(true));
-        } catch (e) {
-          this.rec.notes.push(`tcp open model: no metronome thread (${(e as Error).message}); sends paced by Node timers (1 ms granularity)`);
-        }
-      }
-      this.pump(false);
+      if (s.times.length === 0) this.finishOpen();
+      else this.pump(false);
     });
   }
 
@@ -401,7 +405,11 @@ export class TcpClient {
 
   private stopOpen(): void {
     this.metronome?.stop();
-    if (this.metronome) this.rec.notes.push(`tcp open model: sends paced by a metronome thread (${this.metronome.wakes} wake-ups, lead ${(this.metronome.leadMs * 1000).toFixed(0)} µs)`);
+    const m = this.metronome;
+    if (m) {
+      const slack = m.timerSlackUs === undefined ? "unknown" : `${m.timerSlackUs} µs`;
+      this.rec.notes.push(`tcp open model: sends paced by a metronome thread (${m.wakes} wake-ups, lead ${(m.leadMs * 1000).toFixed(0)} µs, timer slack ${slack})`);
+    }
     this.metronome = undefined;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;

@@ -67,9 +67,15 @@ export async function fakeServer(o: FakeOpts = {}): Promise<number> {
   return (srv.address() as net.AddressInfo).port;
 }
 
-/** One client run against a loopback port; `onStart` learns the start time (epoch ms) before it. */
-export async function run(port: number, o: Partial<TcpOptions> & { warmupMs?: number; durationMs: number; onStart?: (startAt: number) => void }) {
-  const startAt = now() + 100;
+/**
+ * One client run against a loopback port, starting `leadMs` from now (default 100; the open
+ * model's metronome thread boots meanwhile); `onStart` learns the start time (epoch ms).
+ */
+export async function run(
+  port: number,
+  o: Partial<TcpOptions> & { warmupMs?: number; durationMs: number; leadMs?: number; onStart?: (startAt: number) => void },
+) {
+  const startAt = now() + (o.leadMs ?? 100);
   o.onStart?.(startAt);
   const rec = new Recorder(windowOf(startAt, o.warmupMs ?? 0, o.durationMs));
   const client = new TcpClient(

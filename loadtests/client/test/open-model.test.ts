@@ -6,13 +6,11 @@ import { now } from "../src/recorder.js";
 import { closeServers, fakeServer, run } from "./fake-server.js";
 
 /**
- * Issue 8: the TCP client's open model, punctual and unbreakable. Each test here failed on the
- * client before the fix (array queue drained with shift(), sends paced by setTimeout, everything
+ * Issue 8: the TCP client's open model, punctual and unbreakable (punctuality: send-lag.test.ts).
+ * Each test here failed on the client before the fix (array queue drained with shift(), sends paced by setTimeout, everything
  * still queued at the end of the window counted as dropped, request i on connection i mod N).
  */
 afterEach(closeServers);
-
-const pct = (b64: string, p: number) => hdr.decodeFromCompressedBase64(b64).getValueAtPercentile(p);
 
 describe("tcp open model under a stall", () => {
   it("rides out a 1.5 s stall at 30k req/s on one connection: near-zero drops, p99 close to the stall", async () => {
@@ -53,40 +51,6 @@ describe("tcp open model under a stall", () => {
     expect(q.shift()).toBeUndefined();
     expect(now() - t).toBeLessThan(500);
   });
-});
-
-describe("tcp open model punctuality", () => {
-  it("sends within ~50 µs of the intended time at 10k req/s on an idle target (send lag archived)", async () => {
-    // Bounds: the issue's p50 <= 50 µs is asserted as is. The p99 (issue: <= 500 µs, measured
-    // ~100-300 µs on an idle 2-core host) is asserted at 2 ms: this machine is shared and other
-    // test files run in parallel, and one preempted millisecond moves the p99 of a 1 s run.
-    // Timer-paced sends (the old client) had a median lag of 0.6-0.9 ms and fail both.
-    const port = await fakeServer();
-    const { res, rec } = await run(port, { rate: 10_000, durationMs: 1000, connections: 2 });
-    expect(res.dropped).toBe(0);
-    expect(res.requests.ok).toBe(10_000);
-    expect(res.sendLag).toBeDefined();
-    const lag = hdr.decodeFromCompressedBase64(res.sendLag as string);
-    expect(lag.totalCount).toBe(10_000);
-    const p50 = lag.getValueAtPercentile(50);
-    const p99 = lag.getValueAtPercentile(99);
-    console.log(`send lag at 10k req/s: p50 ${p50} µs, p99 ${p99} µs, max ${lag.maxValue} µs; notes: ${rec.notes.join(" | ")}`);
-    expect(p50).toBeLessThanOrEqual(50);
-    expect(p99).toBeLessThanOrEqual(2000);
-    // the latency counts from the intended time, so it includes the lag: the median latency of
-    // an idle in-process server stays well under a millisecond
-    expect(pct(res.histogram, 50)).toBeLessThan(1000);
-  }, 10_000);
-
-  it("sends within ~50 µs at 1k req/s too, Poisson arrivals", async () => {
-    const port = await fakeServer();
-    const { res } = await run(port, { rate: 1000, durationMs: 1000, arrivals: "poisson", seed: 3 });
-    expect(res.dropped).toBe(0);
-    expect(res.requests.ok).toBe(res.requests.sent);
-    expect(Math.abs(res.requests.sent - 1000)).toBeLessThan(150);
-    expect(pct(res.sendLag as string, 50)).toBeLessThanOrEqual(50);
-    expect(pct(res.sendLag as string, 99)).toBeLessThanOrEqual(2000);
-  }, 10_000);
 });
 
 describe("tcp open model accounting", () => {
