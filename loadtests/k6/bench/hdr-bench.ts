@@ -5,7 +5,7 @@
  * per-request JSON output is written too, and its size and parse time are printed beside.
  *
  *   npx tsx loadtests/k6/bench/hdr-bench.ts [--model node-single] [--path /fib/1] [--rate 10000]
- *       [--duration 60s] [--k6-cpus 0 (no limit)] [--json]
+ *       [--duration 60s] [--k6-cpus 0 (no limit)] [--json] [--target http://model:8080 (past the front)]
  *
  * Load goes only to the lab's own containers; everything is removed at the end.
  */
@@ -33,6 +33,7 @@ const { values: o } = parseArgs({
   options: {
     model: { type: "string", default: "node-single" },
     path: { type: "string", default: "/fib/1" },
+    target: { type: "string", default: "http://front:8080" },
     env: { type: "string", default: "" },
     rate: { type: "string", default: "10000" },
     duration: { type: "string", default: "60s" },
@@ -62,7 +63,7 @@ async function main() {
     const rate = Number(o.rate);
     const vus = o.vus || String(Math.max(50, Math.ceil(rate / 20)));
     const k6Env = {
-      TARGET: "http://front:8080",
+      TARGET: o.target,
       K6_NO_USAGE_REPORT: "true",
       MODEL: "open",
       RATE: o.rate,
@@ -128,7 +129,7 @@ async function main() {
     }
     times.sort((a, b) => a - b);
     const h = decode(r.histogram);
-    console.log(`model ${o.model} ${o.path}, open model RATE=${o.rate} for ${o.duration} (+${o.warmup} warm-up), k6 cpus ${cpus || "unlimited"}`);
+    console.log(`model ${o.model} ${o.path} via ${o.target}, open model RATE=${o.rate} for ${o.duration} (+${o.warmup} warm-up), k6 cpus ${cpus || "unlimited"}`);
     console.log(`k6: exit ${waited.StatusCode}, wall ${ms(wallMs)}, CPU ${(cpuNs / 1e9).toFixed(1)} s, peak memory ${(memMax / 2 ** 20).toFixed(0)} MB`);
     console.log(`measured: http_reqs{phase:measure} ${measured} (${(measured / parseFloat(o.duration)).toFixed(0)}/s), ok ${r.requests.ok}, errors ${JSON.stringify(r.errors)}, dropped ${r.dropped}`);
     console.log(`histogram count ${h.totalCount} (= http_reqs: ${h.totalCount + Object.values(r.errors).reduce((a, b) => a + b, 0) === measured}), p50 ${h.getValueAtPercentile(50)} µs, p99 ${h.getValueAtPercentile(99)} µs, intervals ${r.intervals?.length ?? 0}`);
