@@ -60,6 +60,11 @@ for (const [name, groups] of Object.entries(cases)) {
         `p50 ${ms(50)} p99 ${ms(99)} max ${(h.maxValue / 1000).toFixed(2)} ms; hist ${h.totalCount}; workers ${Object.keys(r.workers).length} ` +
         `(${Object.values(r.workers).reduce((a, b) => a + b, 0)})${c.error ? `; ERROR ${c.error}` : ""}`,
     );
+    if (r.sendLag) {
+      const lag = hdr.decodeFromCompressedBase64(r.sendLag);
+      console.log(`     send lag (µs behind the intended time, inside every latency above): p50 ${lag.getValueAtPercentile(50)} p99 ${lag.getValueAtPercentile(99)} max ${lag.maxValue}`);
+    }
+    if (r.intervals) console.log(`     per second ok: ${r.intervals.map((i) => i.ok).join(" ")}`);
     for (const n of r.notes) console.log(`     note: ${n}`);
   }
 }

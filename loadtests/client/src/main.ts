@@ -7,6 +7,7 @@
  *   TARGET_HOST    default front;  TARGET_PORT  default 25000 (tcp) / 8080 (autocannon)
  *   MODEL          open | closed (default closed; autocannon: closed only)
  *   RATE           open: requests/s of THIS client; autocannon: optional cap
+ *   ARRIVALS       tcp open: uniform (default) | poisson;  SEED  seed of the Poisson arrivals (default 1; one per client)
  *   CONNECTIONS    default 1;  PIPELINING  closed: outstanding per connection, default 1
  *   MAX_INFLIGHT   tcp open: outstanding per connection before later sends wait, default 1000
  *   MIX            JSON list of {n, weight} or {path, weight}, or "25:9,1:1"

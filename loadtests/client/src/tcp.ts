@@ -168,7 +168,9 @@ export class TcpClient {
     let ticker: NodeJS.Timeout | undefined;
     try {
       await this.connectAll(Math.min(w.startAt, now() + (this.o.connectTimeoutMs ?? 5000)));
-      await sleepUntil(w.startAt);
+      // Open model: the schedule itself holds sends until their time; starting 2 ms early keeps the
+      // timer's lateness off the first sends.
+      await sleepUntil(w.startAt - (this.o.model === "open" ? 2 : 0));
       this.started = true;
       if (now() - w.startAt > 100) this.rec.notes.push(`tcp: started ${Math.round(now() - w.startAt)} ms after START_AT`);
       ticker = setInterval(() => this.checkTimeouts(), Math.max(10, Math.min(100, this.o.timeoutMs / 4)));
