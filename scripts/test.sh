@@ -9,6 +9,8 @@ echo "== python unit tests (services/fiblab)"
 (cd services && python3 -m pytest -q -p no:cacheprovider fiblab/tests)
 echo "== node unit tests (services/node-common)"
 node --test services/node-common/test/
+echo "== go unit tests (the k6 output extension, loadtests/k6/hdrout)"
+(cd loadtests/k6 && go test ./hdrout/)
 echo "== type check"
 npx tsc -p tsconfig.json --noEmit
 echo "== lint (ESLint, Prettier, Ruff)"
