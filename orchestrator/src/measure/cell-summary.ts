@@ -136,6 +136,8 @@ export const CellSummarySchema = z.object({
   host: HostUsageSchema.nullable(),
   /** More than MACHINE_BUSY_CORES of a core was used outside the run during the window. */
   machineBusy: z.boolean(),
+  /** From `up` to the first correct answer through the front, per protocol, ms (null: none before verification). */
+  coldStartMs: z.record(ProtocolSchema, z.number().nullable()).default({}),
   notes: z.array(z.string()),
 });
 export type CellSummary = z.infer<typeof CellSummarySchema>;
@@ -148,6 +150,7 @@ export interface CellInput {
   containersWindowMs?: number;
   /** The host's CPU over the cell's window (host-usage.ts). */
   host?: HostUsage;
+  coldStartMs?: Partial<Record<"http" | "tcp", number | null>>;
   status?: z.infer<typeof CellStatusSchema>;
   error?: string;
   startedAt?: string;
@@ -377,6 +380,7 @@ export function summariseCell(input: CellInput): CellSummary {
     cpuBudget: cell.topology.replicas * cell.topology.cpus,
     host: input.host ?? null,
     machineBusy: isMachineBusy(input.host),
+    coldStartMs: { ...input.coldStartMs },
     notes,
   };
 }

@@ -90,6 +90,8 @@ export const RowSummarySchema = z.object({
   machineBusyRepeats: z.number().int().nonnegative(),
   /** Cores used on the host outside the run's containers, across the ok repeats that measured it. */
   hostElsewhereCores: SampleStatsSchema,
+  /** From `up` to the first correct answer through the front on this row's protocol, ms, across repeats. */
+  coldStartMs: SampleStatsSchema,
   /** Cores the model's containers used (cpu seconds / window), across repeats. */
   modelCores: SampleStatsSchema,
   modelThrottledPct: SampleStatsSchema,
@@ -239,6 +241,7 @@ function summariseRow(cells: readonly CellSummary[], groupName: string): RowSumm
     loadNotDeliveredRepeats: groups.filter((g) => g.loadNotDelivered).length,
     machineBusyRepeats: okCells.filter((c) => c.machineBusy).length,
     hostElsewhereCores: sampleStats(present(okCells.map((c) => c.host?.elsewhereCores))),
+    coldStartMs: sampleStats(present(okCells.map((c) => c.coldStartMs[template.protocol]))),
     modelCores: sampleStats(present(okCells.map((c) => c.usage.model.cores))),
     modelThrottledPct: sampleStats(present(okCells.map((c) => c.usage.model.throttledPct))),
     modelMemoryPeakBytes: memory.length > 0 ? Math.max(...memory) : null,

@@ -219,6 +219,21 @@ export function sendLagLines(rows: readonly RowSummary[]): string[] {
     );
 }
 
+/** Per model and topology, once per protocol: how long from `up` to the first correct answer. */
+export function coldStartLines(rows: readonly RowSummary[]): string[] {
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const r of rows) {
+    const key = `${r.model} ${r.topology.id} ${r.protocol}`;
+    if (seen.has(key) || r.coldStartMs.n === 0) continue;
+    seen.add(key);
+    const s = r.coldStartMs;
+    const secs = (ms: number | null) => num(ms === null ? null : ms / 1000);
+    out.push(`${key}: cold start ${secs(s.mean)} s${s.n > 1 ? ` (${secs(s.min)}–${secs(s.max)} s over ${s.n} repeats)` : ""}`);
+  }
+  return out;
+}
+
 export function environmentLines(run: RunSummary): [string, string][] {
   const e = run.environment;
   const lines: [string, string][] = [];

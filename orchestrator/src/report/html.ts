@@ -9,6 +9,7 @@ import {
   requestLabel,
   sections,
   sendLagLines,
+  coldStartLines,
   TABLE_HEADER,
   tableRow,
 } from "./format.js";
@@ -181,6 +182,10 @@ export function renderHtml(run: RunSummary, assets: HtmlAssets): string {
         rows.map((r) => r.cells),
       ),
     );
+    const starts = coldStartLines(s.rows);
+    if (starts.length > 0) {
+      body.push("<p>Cold start (from <code>up</code> to the first correct answer through the front):</p>", "<ul>", ...starts.map((l) => `<li>${escapeHtml(l)}</li>`), "</ul>");
+    }
     const lags = sendLagLines(s.rows);
     if (lags.length > 0) {
       body.push(

@@ -8,6 +8,7 @@ import {
   requestLabel,
   sections,
   sendLagLines,
+  coldStartLines,
   TABLE_HEADER,
   tableRow,
 } from "./format.js";
@@ -68,6 +69,12 @@ export function renderMarkdown(run: RunSummary): string {
     if (lags.length > 0) {
       out.push("Client send lag (how late sends left behind their intended time; it is inside the latency above):", "");
       for (const l of lags) out.push(`- ${l}`);
+      out.push("");
+    }
+    const starts = coldStartLines(s.rows);
+    if (starts.length > 0) {
+      out.push("Cold start (from `up` to the first correct answer through the front):", "");
+      for (const l of starts) out.push(`- ${l}`);
       out.push("");
     }
     const notes = s.rows.flatMap((r, i) => (rows[i]?.notes ?? []).map((n) => `${r.model} ${r.topology.id}: ${n}`));

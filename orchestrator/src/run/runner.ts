@@ -19,6 +19,7 @@ import { renderHtml } from "../report/html.js";
 import { readChartJs } from "../report/chartjs.js";
 import { captureEnvironment, type Environment } from "./environment.js";
 import { verifyModel } from "./verify.js";
+import { watchColdStart } from "./cold-start.js";
 import { runCellFleet } from "./fleet.js";
 
 export type Phase = "up" | "verify" | "warmup" | "load" | "collect" | "down";
@@ -215,11 +216,14 @@ async function runCell(cell: Cell, manifest: Manifest, d: Deployment, ctx: RunCo
     summariseCell({ ...base, results: [], status: "failed", error, finishedAt: new Date().toISOString() });
 
   events.phase?.(cell, "up");
+  const coldStartWatch = watchColdStart(manifest.protocols, { http: d.httpPort, tcp: d.tcpPort });
   try {
     await up(d);
   } catch (e) {
+    await coldStartWatch.stop();
     return failed(`model did not come up: ${(e as { all?: string }).all ?? (e as Error).message}`.slice(0, 4000));
   }
+  const coldStart = await coldStartWatch.stop();
   checkAbort(signal);
   events.phase?.(cell, "verify");
   const verification = await verifyModel(manifest.protocols, { http: d.httpPort, tcp: d.tcpPort });
@@ -246,6 +250,7 @@ async function runCell(cell: Cell, manifest: Manifest, d: Deployment, ctx: RunCo
   events.phase?.(cell, "collect");
   return summariseCell({
     ...base,
+    coldStartMs: coldStart,
     results: fleet.results,
     containers: fleet.containers,
     ...(fleet.windowMs !== undefined ? { containersWindowMs: fleet.windowMs } : {}),

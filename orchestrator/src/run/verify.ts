@@ -10,14 +10,14 @@ export interface Verification {
   checks: { protocol: Protocol; check: string; ok: boolean; detail: string }[];
 }
 
-async function httpCheck(port: number, path: string, want: { status: number; body?: string }) {
-  const res = await fetch(`http://127.0.0.1:${port}${path}`, { signal: AbortSignal.timeout(10_000) });
+export async function httpCheck(port: number, path: string, want: { status: number; body?: string }, timeoutMs = 10_000) {
+  const res = await fetch(`http://127.0.0.1:${port}${path}`, { signal: AbortSignal.timeout(timeoutMs) });
   const body = await res.text();
   const ok = res.status === want.status && (want.body === undefined || body === want.body);
   return { ok, detail: `GET ${path} -> ${res.status} ${JSON.stringify(body.slice(0, 60))}` };
 }
 
-function tcpCheck(port: number, line: string, want: (reply: string) => boolean) {
+export function tcpCheck(port: number, line: string, want: (reply: string) => boolean, timeoutMs = 10_000) {
   return new Promise<{ ok: boolean; detail: string }>((resolve) => {
     const sock = net.connect(port, "127.0.0.1");
     let got = "";
@@ -26,7 +26,7 @@ function tcpCheck(port: number, line: string, want: (reply: string) => boolean) 
       const reply = got.split("\n")[0] ?? "";
       resolve({ ok: detail === undefined && want(reply), detail: detail ?? `${JSON.stringify(line)} -> ${JSON.stringify(reply)}` });
     };
-    sock.setTimeout(10_000, () => finish(`${JSON.stringify(line)} -> timeout`));
+    sock.setTimeout(timeoutMs, () => finish(`${JSON.stringify(line)} -> timeout`));
     sock.on("error", (e) => finish(`${JSON.stringify(line)} -> ${e.message}`));
     sock.on("connect", () => sock.write(line));
     sock.on("data", (d) => {
