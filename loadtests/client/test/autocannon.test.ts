@@ -47,6 +47,11 @@ describe("autocannon runner", () => {
     expect(rec.histogram.minNonZeroValue).toBeLessThan(5_000);
     expect(rec.histogram.minNonZeroValue % 1000 === 0 && rec.histogram.maxValue % 1000 === 0).toBe(false);
     expect(r.notes.join(" ")).toMatch(/1 ms resolution/);
+    // per-second intervals (the window is 0.7 s: one, partial), adding up to the totals; no send lag (closed model)
+    expect(r.intervals?.length).toBe(1);
+    expect(r.intervals?.[0]?.ok).toBe(r.requests.ok);
+    expect(r.intervals?.[0]?.errors).toEqual(r.errors);
+    expect(r.sendLag).toBeUndefined();
   });
 
   it("caps the rate when asked and says the latency is not corrected", async () => {
