@@ -62,13 +62,33 @@ const tcpSpecs: TcpSpec[] = [
   { name: "CRLF line ends", send: "12\r\n10\r\n", lines: ["144", "55"] },
   { name: "leading zeros", send: "007\n10\n", lines: [/^(13|error: \S.*)$/, "55"] },
   { name: "a 64-byte line (the limit) is answered", send: `${"0".repeat(62)}10\n10\n`, lines: ["55", "55"] },
-  { name: "errors and answers interleaved in a pipeline stay in order", send: "abc\n5\n-1\n6\n99\n7\n", lines: [ERR, "5", ERR, "8", ERR, "13"] },
-  { name: "requests split across many writes", send: ["1", "2", "\n2", "0", "\n", "2", "5", "\n"], gapMs: 15, lines: ["144", "6765", "75025"] },
+  {
+    name: "errors and answers interleaved in a pipeline stay in order",
+    send: "abc\n5\n-1\n6\n99\n7\n",
+    lines: [ERR, "5", ERR, "8", ERR, "13"],
+  },
+  {
+    name: "requests split across many writes",
+    send: ["1", "2", "\n2", "0", "\n", "2", "5", "\n"],
+    gapMs: 15,
+    lines: ["144", "6765", "75025"],
+  },
   { name: "one byte per write", send: chunks("10\n20\n", 1), gapMs: 10, lines: ["55", "6765"] },
   { name: "a line over 64 bytes: error, then close", send: `${"1".repeat(65)}\n10\n`, lines: [ERR], then: "close" },
   { name: "100 bytes and no newline: error, then close", send: "1".repeat(100), lines: [ERR], then: "close" },
-  { name: "good lines, then an overlong one: answers, error, close", send: `10\n${"9".repeat(200)}\n10\n`, lines: ["55", ERR], then: "close" },
-  { name: "1 MiB without a newline: closed, not buffered", send: Buffer.alloc(1 << 20, 0x31), lines: [ERR], then: "close", linesOptional: true },
+  {
+    name: "good lines, then an overlong one: answers, error, close",
+    send: `10\n${"9".repeat(200)}\n10\n`,
+    lines: ["55", ERR],
+    then: "close",
+  },
+  {
+    name: "1 MiB without a newline: closed, not buffered",
+    send: Buffer.alloc(1 << 20, 0x31),
+    lines: [ERR],
+    then: "close",
+    linesOptional: true,
+  },
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -110,7 +130,12 @@ const httpSpecs: HttpSpec[] = [
   { name: "/sleep above SLEEP_MAX_MS", send: get("/sleep/10001"), accept: [422], follow: true },
   { name: "PUT", send: req("PUT /fib/5 HTTP/1.1", "Content-Length: 0\r\n"), accept: [405], follow: true },
   { name: "DELETE", send: req("DELETE /fib/5 HTTP/1.1"), accept: [405], follow: true },
-  { name: "POST with a body (which is consumed)", send: req("POST /fib/5 HTTP/1.1", "Content-Length: 11\r\n", "hello world"), accept: [405], follow: true },
+  {
+    name: "POST with a body (which is consumed)",
+    send: req("POST /fib/5 HTTP/1.1", "Content-Length: 11\r\n", "hello world"),
+    accept: [405],
+    follow: true,
+  },
   { name: "unknown method BREW", send: req("BREW /fib/5 HTTP/1.1"), accept: [405, 501, 400, "close"], follow: true },
   { name: "lowercase method", send: req("get /fib/5 HTTP/1.1"), accept: [400, 405, 501, "close"], follow: true },
   { name: "malformed request line", send: "GARBAGE\r\n\r\n", accept: [400, "close"] },
@@ -125,7 +150,12 @@ const httpSpecs: HttpSpec[] = [
   { name: "whitespace before a header colon", send: req("GET /fib/5 HTTP/1.1", "X-A : b\r\n"), accept: [400, "close"] },
   { name: "obsolete line folding", send: req("GET /fib/10 HTTP/1.1", "X-A: a\r\n b\r\n"), accept: [400, "close", 200], body: "55\n" },
   // Size limits are the server's choice: refused, closed, or served.
-  { name: "oversized header (17 KiB)", send: req("GET /fib/5 HTTP/1.1", `X-Big: ${"a".repeat(17 * 1024)}\r\n`), accept: [431, 400, 413, "close", 200], body: "5\n" },
+  {
+    name: "oversized header (17 KiB)",
+    send: req("GET /fib/5 HTTP/1.1", `X-Big: ${"a".repeat(17 * 1024)}\r\n`),
+    accept: [431, 400, 413, "close", 200],
+    body: "5\n",
+  },
   {
     name: "150 header fields",
     send: req("GET /fib/10 HTTP/1.1", Array.from({ length: 150 }, (_, i) => `X-H${i}: ${i}\r\n`).join("")),
@@ -138,7 +168,13 @@ const httpSpecs: HttpSpec[] = [
   { name: "NUL in a header value", send: req("GET /fib/5 HTTP/1.1", "X-A: a\x00b\r\n"), accept: [400, "close", 200], body: "5\n" },
   { name: "non-ASCII bytes in the URL", send: Buffer.from(req("GET /fib/\xff\xfe HTTP/1.1"), "latin1"), accept: [400, 404, "close"] },
   { name: "a request split across many writes", send: chunks(get("/fib/10"), 3), gapMs: 5, accept: [200], body: "55\n", follow: true },
-  { name: "GET with a Content-Length body (consumed)", send: req("GET /fib/10 HTTP/1.1", "Content-Length: 5\r\n", "hello"), accept: [200], body: "55\n", follow: true },
+  {
+    name: "GET with a Content-Length body (consumed)",
+    send: req("GET /fib/10 HTTP/1.1", "Content-Length: 5\r\n", "hello"),
+    accept: [200],
+    body: "55\n",
+    follow: true,
+  },
   {
     name: "GET with a chunked body",
     send: req("GET /fib/10 HTTP/1.1", "Transfer-Encoding: chunked\r\n", "5\r\nhello\r\n0\r\n\r\n"),
@@ -149,7 +185,11 @@ const httpSpecs: HttpSpec[] = [
   // RFC 9112 6.3: an invalid or conflicting Content-Length MUST be answered 400 (then close).
   { name: "invalid Content-Length", send: req("GET /fib/10 HTTP/1.1", "Content-Length: abc\r\n"), accept: [400, "close"] },
   { name: "negative Content-Length", send: req("GET /fib/10 HTTP/1.1", "Content-Length: -5\r\n"), accept: [400, "close"] },
-  { name: "two different Content-Lengths", send: req("GET /fib/10 HTTP/1.1", "Content-Length: 1\r\nContent-Length: 2\r\n", "ab"), accept: [400, "close"] },
+  {
+    name: "two different Content-Lengths",
+    send: req("GET /fib/10 HTTP/1.1", "Content-Length: 1\r\nContent-Length: 2\r\n", "ab"),
+    accept: [400, "close"],
+  },
   {
     name: "Content-Length and Transfer-Encoding together",
     send: req("GET /fib/10 HTTP/1.1", "Content-Length: 3\r\nTransfer-Encoding: chunked\r\n", "0\r\n\r\n"),
@@ -165,7 +205,13 @@ const httpSpecs: HttpSpec[] = [
   { name: "absolute-form target", send: req("GET http://fiblab/fib/10 HTTP/1.1"), accept: [200], body: "55\n", follow: true },
   // RFC 9112 2.2: a recipient MAY take a bare LF as a line end; one that does not may go on
   // waiting for the end of the header section.
-  { name: "bare LF line ends", send: "GET /fib/10 HTTP/1.1\nHost: fiblab\n\n", accept: [200, 400, "close", "wait"], body: "55\n", waitMs: 1500 },
+  {
+    name: "bare LF line ends",
+    send: "GET /fib/10 HTTP/1.1\nHost: fiblab\n\n",
+    accept: [200, 400, "close", "wait"],
+    body: "55\n",
+    waitMs: 1500,
+  },
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -187,9 +233,15 @@ async function healthy(t: ModelUnderTest, what: string, timeoutMs = 15_000): Pro
 
 /** Served within timeoutMs while something else holds connections open? */
 async function servedWithin(t: ModelUnderTest, timeoutMs: number): Promise<boolean> {
-  const http = httpGet(t.lab.httpPort, "/fib/10", { timeoutMs }).then((r) => r.body === "55\n", () => false);
+  const http = httpGet(t.lab.httpPort, "/fib/10", { timeoutMs }).then(
+    (r) => r.body === "55\n",
+    () => false,
+  );
   const tcp = t.traits.tcp
-    ? tcpLines(t.lab.tcpPort, "10\n", 1, timeoutMs).then((r) => r.lines[0] === "55", () => false)
+    ? tcpLines(t.lab.tcpPort, "10\n", 1, timeoutMs).then(
+        (r) => r.lines[0] === "55",
+        () => false,
+      )
     : Promise.resolve(true);
   return (await http) && (await tcp);
 }
@@ -388,7 +440,10 @@ describe.each(models.map((m) => [m.name, m] as const))("%s bad input", (_name, m
       const dial = () => (via === "front" ? t.front.http : t.direct.http!);
 
       it.each(httpSpecs.map((s) => [s.name, s] as const))("%s", async (name, spec) => {
-        ctx.outcomes[`http ${via}: ${name}`] = await recorded(runHttpSpec(dial(), spec, manifest.knownDeviations[name]), (o) => (ctx.outcomes[`http ${via}: ${name}`] = o));
+        ctx.outcomes[`http ${via}: ${name}`] = await recorded(
+          runHttpSpec(dial(), spec, manifest.knownDeviations[name]),
+          (o) => (ctx.outcomes[`http ${via}: ${name}`] = o),
+        );
         await healthy(t, `${via} ${name}`);
       });
 

@@ -74,9 +74,7 @@ function figures(r: RowSummary): string {
 }
 
 function expectEveryCellRan(summary: RunSummary): void {
-  expect(summary.cells.map((c) => `${c.id} ${c.status} ${c.error ?? ""}`.trim())).toEqual(
-    summary.cells.map((c) => `${c.id} ok`),
-  );
+  expect(summary.cells.map((c) => `${c.id} ${c.status} ${c.error ?? ""}`.trim())).toEqual(summary.cells.map((c) => `${c.id} ok`));
 }
 
 /** Each row says which tool and load model produced it, in the run summary and in its cell. */
@@ -221,7 +219,10 @@ describe("calibration: a 1 s stall in the window", () => {
     expect(r.errorsTotal, figures(r)).toBe(0);
     if (r.dropped > 0) {
       expect(r.loadNotDeliveredRepeats, figures(r)).toBe(1);
-      expect(r.notes.some((n) => n.startsWith("open-model load not delivered")), r.notes.join("\n")).toBe(true);
+      expect(
+        r.notes.some((n) => n.startsWith("open-model load not delivered")),
+        r.notes.join("\n"),
+      ).toBe(true);
     }
     expectLabelled(r, cells, "k6", "open");
   });

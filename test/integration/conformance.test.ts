@@ -111,7 +111,9 @@ async function longVsShort(t: ModelUnderTest, cal: Calibration): Promise<void> {
   expect(longReplies).toEqual(Array(k).fill(fibRef(nLong)));
   const remaining = longEnd - shortStart;
   const fastest = Math.min(...shorts.map((s) => s.ms));
-  const knobs = Object.entries(tr.env).map(([k, v]) => `${k}=${v}`).join(" ");
+  const knobs = Object.entries(tr.env)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(" ");
   console.log(
     `${tr.name}${knobs ? ` (${knobs})` : ""}: ${tr.concurrency}; long = ${k} x fib(${nLong}) (fib(30) ${cal.t30.toFixed(0)} ms), ` +
       `long finished ${remaining.toFixed(0)} ms after the short probes started; fastest short ${fastest.toFixed(0)} ms`,
@@ -204,7 +206,9 @@ describe.each(models.map((m) => [m.name, m] as const))("%s conformance", (_name,
       const { responses } = await readResponses(c, pipeline.length, 5000);
       expect(responses.length).toBeGreaterThan(0);
       if (responses[0]!.headers["connection"]?.toLowerCase() === "close") {
-        expect(manifest.front.upstreamKeepalive, "closes after each reply, so its manifest must say front.upstreamKeepalive false").toBe(false);
+        expect(manifest.front.upstreamKeepalive, "closes after each reply, so its manifest must say front.upstreamKeepalive false").toBe(
+          false,
+        );
         expect(responses.length).toBe(1);
         expect(await c.waitClose(3000), "closes after Connection: close").toBe(true);
       } else if (manifest.knownDeviations["HTTP pipelining"]?.accept.includes("partial")) {
@@ -370,7 +374,10 @@ describe.each(models.map((m) => [m.name, m] as const))("%s conformance", (_name,
     try {
       conn.write(t.traits.tcp ? `${FIB_MAX}\n` : get(`/fib/${FIB_MAX}`));
       const patience = Math.min(3000, Math.max(500, cal.est(FIB_MAX) * 1000 * 1.5 + 200));
-      await conn.waitFor((b) => (t.traits.tcp ? b.includes("\n") : parseResponses(b).responses.length > 0), cal.est(FIB_MAX) < 1.5 ? patience : 500);
+      await conn.waitFor(
+        (b) => (t.traits.tcp ? b.includes("\n") : parseResponses(b).responses.length > 0),
+        cal.est(FIB_MAX) < 1.5 ? patience : 500,
+      );
       const text = conn.received.toString("latin1");
       if (t.traits.tcp) {
         if (text) expect(text).toBe(`${fibRef(FIB_MAX)}\n`);

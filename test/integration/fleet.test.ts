@@ -48,7 +48,13 @@ describe("load-client fleet against py-threads", () => {
     const phases: FleetPhase[] = [];
     const fleet = await launchFleet(
       spec("open", [
-        { name: "http", tool: "k6", load: { model: "open", rate: 80 }, request: [fib(15, 3), fib(20, 1)], clients: { count: 2, cpus: 0.5 } },
+        {
+          name: "http",
+          tool: "k6",
+          load: { model: "open", rate: 80 },
+          request: [fib(15, 3), fib(20, 1)],
+          clients: { count: 2, cpus: 0.5 },
+        },
         { name: "tcp", tool: "tcp", load: { model: "open", rate: 60 }, request: [fib(15, 3), fib(1, 1)], clients: { count: 2, cpus: 0.5 } },
       ]),
       { onProgress: (p) => progress.push(p), onPhase: (p) => phases.push(p) },
@@ -88,9 +94,27 @@ describe("load-client fleet against py-threads", () => {
   it("runs the closed models: k6 VUs, autocannon with a rate cap, TCP with pipelining", async () => {
     const fleet = await launchFleet(
       spec("closed", [
-        { name: "vus", tool: "k6", load: { model: "closed", connections: 1, pipelining: 1 }, request: [fib(25)], clients: { count: 1, cpus: 0.5 } },
-        { name: "ac", tool: "autocannon", load: { model: "closed", connections: 2, pipelining: 1, rate: 40 }, request: [fib(20)], clients: { count: 1, cpus: 0.5 } },
-        { name: "tcp", tool: "tcp", load: { model: "closed", connections: 1, pipelining: 2 }, request: [fib(25)], clients: { count: 1, cpus: 0.5 } },
+        {
+          name: "vus",
+          tool: "k6",
+          load: { model: "closed", connections: 1, pipelining: 1 },
+          request: [fib(25)],
+          clients: { count: 1, cpus: 0.5 },
+        },
+        {
+          name: "ac",
+          tool: "autocannon",
+          load: { model: "closed", connections: 2, pipelining: 1, rate: 40 },
+          request: [fib(20)],
+          clients: { count: 1, cpus: 0.5 },
+        },
+        {
+          name: "tcp",
+          tool: "tcp",
+          load: { model: "closed", connections: 1, pipelining: 2 },
+          request: [fib(25)],
+          clients: { count: 1, cpus: 0.5 },
+        },
       ]),
     );
     expect(fleet.clients.map((c) => c.error ?? "")).toEqual(["", "", ""]);
@@ -113,10 +137,14 @@ describe("load-client fleet against py-threads", () => {
   it("kills and removes the fleet when aborted", async () => {
     const ctl = new AbortController();
     const run = launchFleet(
-      spec("abort", [{ name: "long", tool: "tcp", load: { model: "open", rate: 5 }, request: [fib(5)], clients: { count: 1, cpus: 0.25 } }], {
-        durationMs: 60_000,
-        startDelayMs: 1000,
-      }),
+      spec(
+        "abort",
+        [{ name: "long", tool: "tcp", load: { model: "open", rate: 5 }, request: [fib(5)], clients: { count: 1, cpus: 0.25 } }],
+        {
+          durationMs: 60_000,
+          startDelayMs: 1000,
+        },
+      ),
       { signal: ctl.signal, onPhase: (p) => p === "measure" && ctl.abort(new Error("stop")) },
     );
     await expect(run).rejects.toThrow(/stop/);

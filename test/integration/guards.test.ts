@@ -18,7 +18,12 @@ async function runLab(scenarioLines: string[], args: string[] = []): Promise<{ e
   const results = await mkdtemp(path.join(os.tmpdir(), "fiblab-guards-"));
   const file = path.join(results, "scenario.yaml");
   await writeFile(file, scenarioLines.join("\n"));
-  const r = await execa("node", [...cli, "run", file, ...args], { cwd: repoRoot, env: { FIBLAB_RESULTS: results }, reject: false, all: true });
+  const r = await execa("node", [...cli, "run", file, ...args], {
+    cwd: repoRoot,
+    env: { FIBLAB_RESULTS: results },
+    reject: false,
+    all: true,
+  });
   const dir = (await readdir(results)).find((d) => /^\d{8}T\d{6}Z-/.test(d) && !d.endsWith(".INCOMPLETE"));
   const summary = dir ? RunSummarySchema.parse(JSON.parse(await readFile(path.join(results, dir, "summary.json"), "utf8"))) : undefined;
   return { exitCode: r.exitCode ?? -1, all: r.all ?? "", ...(summary ? { summary } : {}) };

@@ -38,13 +38,19 @@ function checkConfig(i: Docker.ContainerInspectInfo, role: string) {
   expect(Object.keys(h.Tmpfs ?? {}), `${name}: tmpfs`).toContain("/tmp");
   expect(h.CapDrop ?? [], `${name}: CapDrop`).toContain("ALL");
   expect(h.CapAdd ?? [], `${name}: CapAdd`).toEqual([]);
-  expect((h.SecurityOpt ?? []).some((o: string) => /^no-new-privileges(:true)?$/.test(o)), `${name}: SecurityOpt ${h.SecurityOpt}`).toBe(true);
+  expect(
+    (h.SecurityOpt ?? []).some((o: string) => /^no-new-privileges(:true)?$/.test(o)),
+    `${name}: SecurityOpt ${h.SecurityOpt}`,
+  ).toBe(true);
   expect(h.Memory ?? 0, `${name}: Memory limit`).toBeGreaterThan(0);
   expect(h.PidsLimit ?? 0, `${name}: PidsLimit`).toBeGreaterThan(0);
-  expect((h.NanoCpus ?? 0) > 0 || (h.CpuQuota ?? 0) > 0, `${name}: a CPU limit (NanoCpus ${h.NanoCpus}, CpuQuota ${h.CpuQuota})`).toBe(true);
+  expect((h.NanoCpus ?? 0) > 0 || (h.CpuQuota ?? 0) > 0, `${name}: a CPU limit (NanoCpus ${h.NanoCpus}, CpuQuota ${h.CpuQuota})`).toBe(
+    true,
+  );
   // Published ports: on loopback only, as configured and as actually bound.
   for (const [port, bindings] of Object.entries(h.PortBindings ?? {})) {
-    for (const b of (bindings as Array<{ HostIp: string }> | null) ?? []) expect(b.HostIp, `${name}: ${port} configured on`).toBe("127.0.0.1");
+    for (const b of (bindings as Array<{ HostIp: string }> | null) ?? [])
+      expect(b.HostIp, `${name}: ${port} configured on`).toBe("127.0.0.1");
   }
   for (const [port, bindings] of Object.entries(i.NetworkSettings.Ports ?? {})) {
     for (const b of bindings ?? []) expect(b.HostIp, `${name}: ${port} bound on`).toBe("127.0.0.1");
@@ -157,7 +163,9 @@ describe.each(models.map((m) => [m.name, m] as const))("%s hardening", (_name, m
         conns.forEach((x) => x.destroy());
       }
       const { limit } = await pids(c);
-      console.log(`${manifest.name}: ${before} server processes before; ${atOnceSeen} of 20 connections served at once; at most ${maxServer} server processes (cap ${FORK_CAP} + parent), ${maxPids} pids (limit ${limit})`);
+      console.log(
+        `${manifest.name}: ${before} server processes before; ${atOnceSeen} of 20 connections served at once; at most ${maxServer} server processes (cap ${FORK_CAP} + parent), ${maxPids} pids (limit ${limit})`,
+      );
       expect(maxServer, "server processes: the parent and at most MAX_CHILDREN children").toBeLessThanOrEqual(FORK_CAP + 1);
       expect(maxPids, "pids in the container (healthchecks included)").toBeLessThanOrEqual(FORK_CAP + 3);
       expect(limit).toBeGreaterThan(0);

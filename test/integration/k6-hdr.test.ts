@@ -54,7 +54,17 @@ describe("k6 with the fiblab-hdr output", () => {
     const container = await docker.createContainer({
       name: `${runId}-${name}`,
       Image: "fiblab/k6:latest",
-      Cmd: ["run", "--no-usage-report", "--no-color", "--quiet", ...K6_OUTPUT_ARGS, ...extraArgs, "--summary-export", "/out/summary.json", "/app/fib.js"],
+      Cmd: [
+        "run",
+        "--no-usage-report",
+        "--no-color",
+        "--quiet",
+        ...K6_OUTPUT_ARGS,
+        ...extraArgs,
+        "--summary-export",
+        "/out/summary.json",
+        "/app/fib.js",
+      ],
       Env: Object.entries({ TARGET: "http://front:8080", K6_NO_USAGE_REPORT: "true", ...env }).map(([k, v]) => `${k}=${v}`),
       Labels: { [LABEL.run]: runId, [LABEL.role]: "client" },
       HostConfig: {
@@ -104,7 +114,10 @@ describe("k6 with the fiblab-hdr output", () => {
         WARMUP: "1s",
         TIMEOUT: "5s",
         GROUP: "hdr",
-        MIX: JSON.stringify([{ path: "/fib/15", weight: 4 }, { path: "/nope", weight: 1 }]),
+        MIX: JSON.stringify([
+          { path: "/fib/15", weight: 4 },
+          { path: "/nope", weight: 1 },
+        ]),
       },
       K6_DEBUG_JSON_ARGS,
     );
@@ -140,7 +153,8 @@ describe("k6 with the fiblab-hdr output", () => {
     expect(j.errors).toEqual(r.errors);
     expect(j.workers).toEqual(r.workers);
     expect(j.dropped).toBe(r.dropped);
-    for (const q of [0, 50, 90, 99, 100]) expect(decode(j.histogram).getValueAtPercentile(q)).toBe(decode(r.histogram).getValueAtPercentile(q));
+    for (const q of [0, 50, 90, 99, 100])
+      expect(decode(j.histogram).getValueAtPercentile(q)).toBe(decode(r.histogram).getValueAtPercentile(q));
 
     // small: a few KB, against ~14 JSON lines per request
     expect(statSync(path.join(run.outDir, K6_HDR_FILE)).size).toBeLessThan(64 * 1024);
@@ -157,7 +171,10 @@ describe("k6 with the fiblab-hdr output", () => {
         WARMUP: "1s",
         TIMEOUT: "5s",
         GROUP: "wrong",
-        MIX: JSON.stringify([{ path: "/fib/15", weight: 1 }, { path: "/fib/16", weight: 1, expect: "986\n" }]),
+        MIX: JSON.stringify([
+          { path: "/fib/15", weight: 1 },
+          { path: "/fib/16", weight: 1, expect: "986\n" },
+        ]),
       },
       K6_DEBUG_JSON_ARGS,
     );

@@ -19,7 +19,11 @@ async function labContainers(runId?: string): Promise<number> {
   return c.length + n.length;
 }
 
-const exists = (p: string) => access(p).then(() => true, () => false);
+const exists = (p: string) =>
+  access(p).then(
+    () => true,
+    () => false,
+  );
 
 describe("lab run", () => {
   it("runs the smoke scenario to a complete archived run with every tool's figures", async () => {

@@ -82,6 +82,13 @@ export async function logs(containerId: string, tail = 200): Promise<string> {
 export async function fastDown(lab: Running | undefined): Promise<void> {
   if (!lab) return;
   const list = await docker.listContainers({ filters: { label: [projectLabel(lab.deployment.project)] } });
-  await Promise.all(list.map((c) => docker.getContainer(c.Id).kill().catch(() => undefined)));
+  await Promise.all(
+    list.map((c) =>
+      docker
+        .getContainer(c.Id)
+        .kill()
+        .catch(() => undefined),
+    ),
+  );
   await lab.down();
 }

@@ -14,10 +14,7 @@ export interface Running {
   down(): Promise<void>;
 }
 
-export async function deployModel(
-  model: string,
-  opts: { replicas?: number; env?: Record<string, string> } = {},
-): Promise<Running> {
+export async function deployModel(model: string, opts: { replicas?: number; env?: Record<string, string> } = {}): Promise<Running> {
   const manifest = findModel(await loadCatalog(), model);
   const [httpPort, tcpPort] = [await freePort(), await freePort()];
   const deployment: Deployment = {

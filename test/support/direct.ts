@@ -129,7 +129,10 @@ function command(c) {
 `;
 
 class MuxConn extends BaseConn {
-  constructor(private mux: DirectMux, readonly id: number) {
+  constructor(
+    private mux: DirectMux,
+    readonly id: number,
+  ) {
     super();
   }
   data(b: Buffer) {

@@ -7,7 +7,10 @@ import type { Manifest } from "../../orchestrator/src/models/manifest.js";
  */
 export async function modelsUnderTest(): Promise<Manifest[]> {
   const all = (await loadCatalog()).filter((m) => m.kind === "model");
-  const wanted = (process.env.MODELS ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+  const wanted = (process.env.MODELS ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (!wanted.length) return all;
   const unknown = wanted.filter((w) => !all.some((m) => m.name === w));
   if (unknown.length) throw new Error(`MODELS names unknown models: ${unknown.join(", ")}; known: ${all.map((m) => m.name).join(", ")}`);

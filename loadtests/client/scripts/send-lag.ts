@@ -69,7 +69,17 @@ if (process.argv[2] === "--child-server") {
   for (const rate of rates) {
     const rec = new Recorder(windowOf(now() + 300, 0, seconds * 1000));
     const client = new TcpClient(
-      { host: "127.0.0.1", port, model: "open", rate, connections: 2, pipelining: 1, mix: parseMix("5"), timeoutMs: 5000, precise: !flags.has("--timers") },
+      {
+        host: "127.0.0.1",
+        port,
+        model: "open",
+        rate,
+        connections: 2,
+        pipelining: 1,
+        mix: parseMix("5"),
+        timeoutMs: 5000,
+        precise: !flags.has("--timers"),
+      },
       rec,
     );
     const th0 = threads();
@@ -85,12 +95,15 @@ if (process.argv[2] === "--child-server") {
       procW0 = cpuTicks();
       w0 = now();
     }, rec.window.measureStart - now());
-    const sampler = setTimeout(() => {
-      th1 = threads();
-      wall = (now() - t0) / 1000;
-      const d = cpuTicks(procW0);
-      procW = (d.user + d.system) / 1e6 / ((now() - w0) / 1000);
-    }, rec.window.measureEnd - 20 - now());
+    const sampler = setTimeout(
+      () => {
+        th1 = threads();
+        wall = (now() - t0) / 1000;
+        const d = cpuTicks(procW0);
+        procW = (d.user + d.system) / 1e6 / ((now() - w0) / 1000);
+      },
+      rec.window.measureEnd - 20 - now(),
+    );
     await client.run();
     clearTimeout(sampler);
     clearTimeout(atStart);

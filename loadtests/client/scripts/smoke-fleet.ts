@@ -18,11 +18,39 @@ const only = process.argv[3];
 const fib = (arg: number, weight = 1) => ({ text: `fib ${arg}`, kind: "fib" as const, arg, weight });
 
 const cases: Record<string, FleetGroup[]> = {
-  "k6-open": [{ name: "k6o", tool: "k6", load: { model: "open", rate: 100 }, request: [fib(15, 3), fib(20, 1)], clients: { count: 2, cpus: 0.5 } }],
-  "k6-closed": [{ name: "k6c", tool: "k6", load: { model: "closed", connections: 1, pipelining: 1 }, request: [fib(27)], clients: { count: 1, cpus: 0.5 } }],
-  autocannon: [{ name: "ac", tool: "autocannon", load: { model: "closed", connections: 4, pipelining: 1, rate: 150 }, request: [fib(18)], clients: { count: 1, cpus: 0.5 } }],
-  "tcp-open": [{ name: "tcpo", tool: "tcp", load: { model: "open", rate: 150 }, request: [fib(15, 3), fib(1, 1)], clients: { count: 2, cpus: 0.5 } }],
-  "tcp-closed": [{ name: "tcpc", tool: "tcp", load: { model: "closed", connections: 1, pipelining: 2 }, request: [fib(27)], clients: { count: 1, cpus: 0.5 } }],
+  "k6-open": [
+    { name: "k6o", tool: "k6", load: { model: "open", rate: 100 }, request: [fib(15, 3), fib(20, 1)], clients: { count: 2, cpus: 0.5 } },
+  ],
+  "k6-closed": [
+    {
+      name: "k6c",
+      tool: "k6",
+      load: { model: "closed", connections: 1, pipelining: 1 },
+      request: [fib(27)],
+      clients: { count: 1, cpus: 0.5 },
+    },
+  ],
+  autocannon: [
+    {
+      name: "ac",
+      tool: "autocannon",
+      load: { model: "closed", connections: 4, pipelining: 1, rate: 150 },
+      request: [fib(18)],
+      clients: { count: 1, cpus: 0.5 },
+    },
+  ],
+  "tcp-open": [
+    { name: "tcpo", tool: "tcp", load: { model: "open", rate: 150 }, request: [fib(15, 3), fib(1, 1)], clients: { count: 2, cpus: 0.5 } },
+  ],
+  "tcp-closed": [
+    {
+      name: "tcpc",
+      tool: "tcp",
+      load: { model: "closed", connections: 1, pipelining: 2 },
+      request: [fib(27)],
+      clients: { count: 1, cpus: 0.5 },
+    },
+  ],
   mixed: [
     { name: "slow", tool: "k6", load: { model: "open", rate: 20 }, request: [fib(24)], clients: { count: 1, cpus: 0.5 } },
     { name: "probe", tool: "tcp", load: { model: "open", rate: 50 }, request: [fib(1)], clients: { count: 1, cpus: 0.5 } },
@@ -37,7 +65,17 @@ for (const [name, groups] of Object.entries(cases)) {
   const t0 = Date.now();
   const rates: string[] = [];
   const fleet = await launchFleet(
-    { runId, cellId: name, network, outDir: path.join(outRoot, name), groups, durationMs: 3000, warmupMs: 1000, startDelayMs: 3000, requestTimeoutMs: 5000 },
+    {
+      runId,
+      cellId: name,
+      network,
+      outDir: path.join(outRoot, name),
+      groups,
+      durationMs: 3000,
+      warmupMs: 1000,
+      startDelayMs: 3000,
+      requestTimeoutMs: 5000,
+    },
     {
       onProgress: (p) => rates.push(`${p.group}${p.clientIndex}:${p.phase ?? "?"}:${p.rps}`),
       onLog: (src, line) => (src === "fleet" ? console.log(`  [${src}] ${line}`) : undefined),
@@ -62,7 +100,9 @@ for (const [name, groups] of Object.entries(cases)) {
     );
     if (r.sendLag) {
       const lag = hdr.decodeFromCompressedBase64(r.sendLag);
-      console.log(`     send lag (µs behind the intended time, inside every latency above): p50 ${lag.getValueAtPercentile(50)} p99 ${lag.getValueAtPercentile(99)} max ${lag.maxValue}`);
+      console.log(
+        `     send lag (µs behind the intended time, inside every latency above): p50 ${lag.getValueAtPercentile(50)} p99 ${lag.getValueAtPercentile(99)} max ${lag.maxValue}`,
+      );
     }
     if (r.intervals) console.log(`     per second ok: ${r.intervals.map((i) => i.ok).join(" ")}`);
     for (const n of r.notes) console.log(`     note: ${n}`);

@@ -45,11 +45,16 @@ if (process.argv[2] === "--child-server") {
   const durationMs = Number(process.argv[4] ?? 6000);
   const startAt = now() + 500;
   const from = Math.round(startAt + 1000);
-  const child = fork(fileURLToPath(import.meta.url), ["--child-server", String(from), String(from + stallMs)], { execArgv: process.execArgv });
+  const child = fork(fileURLToPath(import.meta.url), ["--child-server", String(from), String(from + stallMs)], {
+    execArgv: process.execArgv,
+  });
   const port = await new Promise<number>((r) => child.once("message", (m) => r(Number(m))));
   const rec = new Recorder(windowOf(startAt, 0, durationMs));
   const t0 = now();
-  await new TcpClient({ host: "127.0.0.1", port, model: "open", rate, connections: 1, pipelining: 1, mix: parseMix("5"), timeoutMs: 10_000 }, rec).run();
+  await new TcpClient(
+    { host: "127.0.0.1", port, model: "open", rate, connections: 1, pipelining: 1, mix: parseMix("5"), timeoutMs: 10_000 },
+    rec,
+  ).run();
   const res = rec.result({ tool: "tcp", loadModel: "open", group: "stall", clientIndex: 0 });
   const h = hdr.decodeFromCompressedBase64(res.histogram);
   const lag = hdr.decodeFromCompressedBase64(res.sendLag as string);

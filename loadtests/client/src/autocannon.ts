@@ -76,7 +76,8 @@ export async function runAutocannon(o: AutocannonOptions, rec: Recorder): Promis
   rec.notes.push(
     "autocannon: latency from each request's write to its reply (hrtime), recorded in µs by fiblab; autocannon's own histogram has 1 ms resolution and is not used.",
   );
-  if (w.measureStart > w.startAt) rec.notes.push("autocannon: warm-up is the start of one continuous run; requests sent before the window are excluded.");
+  if (w.measureStart > w.startAt)
+    rec.notes.push("autocannon: warm-up is the start of one continuous run; requests sent before the window are excluded.");
 
   const setupClient = (client: autocannon.Client) => {
     client.on("request", () => rec.onSent(now()));
@@ -96,7 +97,8 @@ export async function runAutocannon(o: AutocannonOptions, rec: Recorder): Promis
   if (now() - w.startAt > 100) rec.notes.push(`autocannon: started ${Math.round(now() - w.startAt)} ms after START_AT`);
   const grace = o.graceMs ?? Math.min(o.timeoutMs, 1000);
   await new Promise<void>((resolve, reject) => {
-    let stopTimer: NodeJS.Timeout | undefined;
+    // The callback may run before the timer below is set (an immediate error).
+    const stop: { timer?: NodeJS.Timeout } = {};
     const instance = autocannon(
       {
         url: `http://${o.host}:${o.port}`,
@@ -111,16 +113,17 @@ export async function runAutocannon(o: AutocannonOptions, rec: Recorder): Promis
         ...(rate !== undefined ? { overallRate: rate, ignoreCoordinatedOmission: true } : {}),
       },
       (err) => {
-        if (stopTimer) clearTimeout(stopTimer);
+        if (stop.timer) clearTimeout(stop.timer);
         if (err) reject(err);
         else resolve();
       },
     );
-    stopTimer = setTimeout(() => instance.stop(), Math.max(0, w.measureEnd + grace - now()));
+    stop.timer = setTimeout(() => instance.stop(), Math.max(0, w.measureEnd + grace - now()));
   });
 
   let lost = 0;
   for (const k of LOST_KINDS) lost += rec.errors[k] ?? 0;
   const cut = rec.sent - rec.completed - lost;
-  if (cut > 0) rec.notes.push(`autocannon: ${cut} measured request(s) were still in flight ${grace} ms after the window and are not counted.`);
+  if (cut > 0)
+    rec.notes.push(`autocannon: ${cut} measured request(s) were still in flight ${grace} ms after the window and are not counted.`);
 }

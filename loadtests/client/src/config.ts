@@ -60,7 +60,8 @@ export function parseConfig(env: Env): ClientConfig {
   let rate: number | undefined;
   if (rateRaw !== undefined) rate = num("RATE", undefined, (v) => v > 0, "a number > 0");
   else if (model === "open") problems.push("RATE is required for the open model (requests per second of this client)");
-  if (tool === "tcp" && model === "closed" && rate !== undefined) problems.push("RATE has no meaning for the tcp closed model; use MODEL=open");
+  if (tool === "tcp" && model === "closed" && rate !== undefined)
+    problems.push("RATE has no meaning for the tcp closed model; use MODEL=open");
 
   const arrivals = (get("ARRIVALS") ?? "uniform") as Arrivals;
   if (!ARRIVALS.includes(arrivals)) problems.push(`ARRIVALS must be ${ARRIVALS.join(" or ")}, got ${JSON.stringify(arrivals)}`);
@@ -98,7 +99,8 @@ export function parseConfig(env: Env): ClientConfig {
     startAt: startRaw === undefined ? undefined : num("START_AT", undefined, (v) => v > 0, "epoch milliseconds"),
     out: get("OUT") ?? "/out/result.json",
   };
-  if (cfg.clientIndex >= cfg.clientCount) problems.push(`CLIENT_INDEX (${cfg.clientIndex}) must be below CLIENT_COUNT (${cfg.clientCount})`);
+  if (cfg.clientIndex >= cfg.clientCount)
+    problems.push(`CLIENT_INDEX (${cfg.clientIndex}) must be below CLIENT_COUNT (${cfg.clientCount})`);
   if (problems.length) throw new Error(`bad configuration:\n  ${problems.join("\n  ")}`);
   return cfg;
 }

@@ -128,7 +128,10 @@ export class Metronome {
   readonly timerSlackUs: number | undefined;
 
   /** `times`: the schedule (must be backed by a SharedArrayBuffer); `onTick` runs on the main thread. */
-  constructor(times: Float64Array, private readonly onTick: () => void) {
+  constructor(
+    times: Float64Array,
+    private readonly onTick: () => void,
+  ) {
     if (!(times.buffer instanceof SharedArrayBuffer)) throw new Error("metronome: the schedule must live in a SharedArrayBuffer");
     const ctl = new SharedArrayBuffer(32);
     this.f = new Float64Array(ctl, 0, 2);

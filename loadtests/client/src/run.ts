@@ -58,4 +58,3 @@ export async function runClient(cfg: ClientConfig, onProgress?: (line: string) =
   onProgress?.(JSON.stringify({ ...rec.progress(now(), true), done: true }));
   return result;
 }
-

@@ -161,7 +161,9 @@ export class TcpClient {
         try {
           this.metronome = new Metronome(this.sched.times, () => this.pump(true));
         } catch (e) {
-          this.rec.notes.push(`tcp open model: no metronome thread (${(e as Error).message}); sends paced by Node timers (1 ms granularity)`);
+          this.rec.notes.push(
+            `tcp open model: no metronome thread (${(e as Error).message}); sends paced by Node timers (1 ms granularity)`,
+          );
         }
       }
     }
@@ -183,7 +185,9 @@ export class TcpClient {
       this.close();
     }
     if (this.o.model === "open" && this.rec.maxSendLagMs > 10) {
-      this.rec.notes.push(`tcp open model: the latest send was ${this.rec.maxSendLagMs.toFixed(1)} ms behind its intended time (counted in its latency)`);
+      this.rec.notes.push(
+        `tcp open model: the latest send was ${this.rec.maxSendLagMs.toFixed(1)} ms behind its intended time (counted in its latency)`,
+      );
     }
   }
 
@@ -375,10 +379,13 @@ export class TcpClient {
       clearTimeout(this.timer);
     }
     this.timerAt = at;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      this.pump(false);
-    }, Math.max(0, Math.min(at - now(), 1000)));
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        this.pump(false);
+      },
+      Math.max(0, Math.min(at - now(), 1000)),
+    );
   }
 
   private runOpen(): Promise<void> {
@@ -410,7 +417,9 @@ export class TcpClient {
     const m = this.metronome;
     if (m) {
       const slack = m.timerSlackUs === undefined ? "unknown" : `${m.timerSlackUs} µs`;
-      this.rec.notes.push(`tcp open model: sends paced by a metronome thread (${m.wakes} wake-ups, lead ${(m.leadMs * 1000).toFixed(0)} µs, timer slack ${slack})`);
+      this.rec.notes.push(
+        `tcp open model: sends paced by a metronome thread (${m.wakes} wake-ups, lead ${(m.leadMs * 1000).toFixed(0)} µs, timer slack ${slack})`,
+      );
     }
     this.metronome = undefined;
     if (this.timer) clearTimeout(this.timer);
@@ -454,11 +463,14 @@ export class TcpClient {
   private drain(deadline: number): Promise<void> {
     if (this.outstanding() === 0) return Promise.resolve();
     return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.onIdle = undefined;
-        for (const c of this.conns) for (const r of c.inflight.drain()) this.rec.onLost(r.start, "timeout");
-        resolve();
-      }, Math.max(0, deadline - now()));
+      const timer = setTimeout(
+        () => {
+          this.onIdle = undefined;
+          for (const c of this.conns) for (const r of c.inflight.drain()) this.rec.onLost(r.start, "timeout");
+          resolve();
+        },
+        Math.max(0, deadline - now()),
+      );
       this.onIdle = () => {
         this.onIdle = undefined;
         clearTimeout(timer);

@@ -37,7 +37,15 @@ describe("client configuration from the environment", () => {
       TARGET_HOST: "fl-front",
       TARGET_PORT: "25001",
     });
-    expect(c).toMatchObject({ model: "open", rate: 12.5, connections: 4, startAt: 1700000000000, clientIndex: 1, host: "fl-front", port: 25001 });
+    expect(c).toMatchObject({
+      model: "open",
+      rate: 12.5,
+      connections: 4,
+      startAt: 1700000000000,
+      clientIndex: 1,
+      host: "fl-front",
+      port: 25001,
+    });
     expect(c.mix).toHaveLength(2);
   });
   it("reports every problem at once", () => {

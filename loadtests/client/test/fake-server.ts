@@ -99,4 +99,3 @@ export function countAbove(h: ReturnType<typeof hdr.decodeFromCompressedBase64>,
   }
   return h.totalCount - Math.round((lo / 100) * h.totalCount);
 }
-

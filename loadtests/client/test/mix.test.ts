@@ -1,13 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  checkHttpReply,
-  checkTcpReply,
-  expectedHttpBody,
-  fibString,
-  mixSequence,
-  parseMix,
-  WeightedCycle,
-} from "../src/mix.js";
+import { checkHttpReply, checkTcpReply, expectedHttpBody, fibString, mixSequence, parseMix, WeightedCycle } from "../src/mix.js";
 
 describe("mix parsing", () => {
   it("reads {n, weight} and {path, weight} entries, weight defaulting to 1", () => {

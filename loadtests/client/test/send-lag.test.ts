@@ -41,7 +41,9 @@ async function bestOf3(rate: number, arrivals: Arrivals) {
   for (let k = 0; k < 3; k++) {
     const r = await lagOnce(rate, arrivals);
     tries.push(r);
-    console.log(`send lag at ${rate} req/s (${arrivals}), attempt ${k + 1}: p50 ${r.p50} µs, p90 ${r.p90} µs, p99 ${r.p99} µs; latency p50 ${r.latencyP50} µs; ${r.notes.join(" | ")}`);
+    console.log(
+      `send lag at ${rate} req/s (${arrivals}), attempt ${k + 1}: p50 ${r.p50} µs, p90 ${r.p90} µs, p99 ${r.p99} µs; latency p50 ${r.latencyP50} µs; ${r.notes.join(" | ")}`,
+    );
     if (r.p50 <= 50 && r.p90 <= 5000) break;
   }
   return tries.reduce((a, b) => (Math.max(b.p50 / 50, b.p90 / 5000) < Math.max(a.p50 / 50, a.p90 / 5000) ? b : a));

@@ -29,7 +29,10 @@ describe("tcp client, open model", () => {
     const startAt = now() + 100;
     t0 = startAt;
     const rec = new Recorder(windowOf(startAt, 0, 1000));
-    await new TcpClient({ host: "127.0.0.1", port, model: "open", rate: 200, connections: 1, pipelining: 1, mix: parseMix("5"), timeoutMs: 2000 }, rec).run();
+    await new TcpClient(
+      { host: "127.0.0.1", port, model: "open", rate: 200, connections: 1, pipelining: 1, mix: parseMix("5"), timeoutMs: 2000 },
+      rec,
+    ).run();
     const h = rec.histogram;
     expect(rec.sent).toBe(200);
     expect(rec.ok).toBe(200);

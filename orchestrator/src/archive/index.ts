@@ -89,7 +89,9 @@ export async function recordRun(resultsDir: string, entry: RunIndexEntry): Promi
   const checked = RunIndexEntrySchema.parse(entry);
   return updateIndex(resultsDir, (index) => ({
     ...index,
-    runs: [...index.runs.filter((r) => r.id !== checked.id), checked].sort((a, b) => a.startedAt.localeCompare(b.startedAt) || a.id.localeCompare(b.id)),
+    runs: [...index.runs.filter((r) => r.id !== checked.id), checked].sort(
+      (a, b) => a.startedAt.localeCompare(b.startedAt) || a.id.localeCompare(b.id),
+    ),
   }));
 }
 

@@ -12,7 +12,10 @@ import { writeFileAtomic, writeJsonAtomic } from "./atomic.js";
 
 /** 2026-11-25T18:15:00.123Z -> "20261125T181500Z" (sorts by time, safe in file names). */
 export function utcStamp(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, "Z").replace(/[-:]/g, "");
+  return d
+    .toISOString()
+    .replace(/\.\d{3}Z$/, "Z")
+    .replace(/[-:]/g, "");
 }
 
 /** "20261125T181500Z" -> the Date, or undefined. */

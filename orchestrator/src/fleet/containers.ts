@@ -46,11 +46,7 @@ export async function createClient(spec: ClientSpec, network: string): Promise<R
  * Streams a container's output into <outDir>/client.log; JSON progress lines go to onProgress,
  * every other line to onLog. Resolves when the container's output ends.
  */
-export async function follow(
-  c: RunningClient,
-  onProgress: (p: ClientProgress) => void,
-  onLog: (line: string) => void,
-): Promise<void> {
+export async function follow(c: RunningClient, onProgress: (p: ClientProgress) => void, onLog: (line: string) => void): Promise<void> {
   const log = createWriteStream(path.join(c.spec.outDir, "client.log"));
   try {
     const stream = (await c.container.logs({ follow: true, stdout: true, stderr: true })) as NodeJS.ReadableStream;

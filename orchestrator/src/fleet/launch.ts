@@ -148,7 +148,12 @@ export async function launchFleet(spec: FleetSpec, hooks: LaunchHooks = {}): Pro
     // collect
     const outcomes = await collectAll(clients, spec, startAt);
     hooks.onPhase?.("done", Date.now());
-    return { startAt, window: { measureStart: timeline.measureStart, measureEnd: timeline.measureEnd }, clients: outcomes, ok: outcomes.every((c) => c.result && !c.error) };
+    return {
+      startAt,
+      window: { measureStart: timeline.measureStart, measureEnd: timeline.measureEnd },
+      clients: outcomes,
+      ok: outcomes.every((c) => c.result && !c.error),
+    };
   } finally {
     stops.forEach((stop) => stop());
     await Promise.all(clients.map(removeClient));

@@ -135,7 +135,9 @@ export function startDelayMs(spec: FleetSpec): number {
 
 /** How long after now every client must have ended. */
 export function hardTimeoutMs(spec: FleetSpec): number {
-  return startDelayMs(spec) + spec.warmupMs + spec.durationMs + 2 * requestTimeoutMs(spec) + (spec.hardTimeoutMarginMs ?? HARD_TIMEOUT_MARGIN_MS);
+  return (
+    startDelayMs(spec) + spec.warmupMs + spec.durationMs + 2 * requestTimeoutMs(spec) + (spec.hardTimeoutMarginMs ?? HARD_TIMEOUT_MARGIN_MS)
+  );
 }
 
 const safe = (s: string) => s.replace(/[^a-zA-Z0-9_.-]+/g, "-").replace(/^[^a-zA-Z0-9]+/, "");

@@ -135,14 +135,28 @@ describe("the extension's file → ClientResult", () => {
 
 describe("the opt-in JSON debug output", () => {
   function point(metric: string, value: number, tags: Record<string, string>) {
-    return JSON.stringify({ metric, type: "Point", data: { time: "2026-01-01T00:00:01.000Z", value, tags: { client_group: "g", ...tags } } });
+    return JSON.stringify({
+      metric,
+      type: "Point",
+      data: { time: "2026-01-01T00:00:01.000Z", value, tags: { client_group: "g", ...tags } },
+    });
   }
   /** Lines as k6 writes them for one request with fib.js's tags. */
-  function request(phase: string, status: string, ms: number, more: { code?: string; error?: string; worker?: string; wrong?: boolean } = {}) {
+  function request(
+    phase: string,
+    status: string,
+    ms: number,
+    more: { code?: string; error?: string; worker?: string; wrong?: boolean } = {},
+  ) {
     const t: Record<string, string> = { phase, scenario: phase, status };
     if (more.code) t.error_code = more.code;
     if (more.error) t.error = more.error;
-    const lines = [point("http_reqs", 1, t), point("http_req_duration", ms, t), point("http_req_waiting", ms, t), point("iterations", 1, { phase, scenario: phase })];
+    const lines = [
+      point("http_reqs", 1, t),
+      point("http_req_duration", ms, t),
+      point("http_req_waiting", ms, t),
+      point("iterations", 1, { phase, scenario: phase }),
+    ];
     if (more.worker) lines.push(point("fiblab_worker", 1, { phase, scenario: phase, worker: more.worker }));
     if (more.wrong) lines.push(point("fiblab_wrong_answer", ms, { phase, scenario: phase }));
     return lines;

@@ -42,7 +42,14 @@ describe("fleet plan", () => {
     expect(plan.map((c) => c.env.RATE)).toEqual(["100", "100", "100"]);
     expect(plan.map((c) => c.env.CLIENT_INDEX)).toEqual(["0", "1", "2"]);
     const c = plan[1]!;
-    expect(c).toMatchObject({ tool: "tcp", image: "fiblab/loadclient:latest", cmd: undefined, nanoCpus: 500_000_000, memoryBytes: 512 * 1024 * 1024, outDir: "/tmp/cell/probe-1" });
+    expect(c).toMatchObject({
+      tool: "tcp",
+      image: "fiblab/loadclient:latest",
+      cmd: undefined,
+      nanoCpus: 500_000_000,
+      memoryBytes: 512 * 1024 * 1024,
+      outDir: "/tmp/cell/probe-1",
+    });
     expect(c.env).toMatchObject({
       TOOL: "tcp",
       TARGET_HOST: "front",
@@ -60,16 +67,46 @@ describe("fleet plan", () => {
     expect(c.name).toBe("fiblab-r1-probe-1");
   });
 
+  it("passes Poisson arrivals and gives every client a seed of its own, the same for the same run seed", () => {
+    const groups: FleetGroup[] = [
+      {
+        name: "p",
+        tool: "tcp",
+        load: { model: "open", rate: 100, arrivals: "poisson" },
+        request: [fib(1)],
+        clients: { count: 2, cpus: 0.5 },
+      },
+      { name: "q", tool: "tcp", load: { model: "open", rate: 100 }, request: [fib(1)], clients: { count: 1, cpus: 0.5 } },
+    ];
+    const plan = planFleet(spec(groups, { seed: 7 }), 0);
+    expect(plan.map((c) => c.env.ARRIVALS)).toEqual(["poisson", "poisson", undefined]);
+    const seeds = plan.map((c) => c.env.SEED);
+    expect(new Set(seeds).size).toBe(3);
+    expect(planFleet(spec(groups, { seed: 7 }), 0).map((c) => c.env.SEED)).toEqual(seeds);
+    expect(planFleet(spec(groups, { seed: 8 }), 0).map((c) => c.env.SEED)).not.toEqual(seeds);
+  });
+
   it("splits closed connections as whole numbers and an autocannon rate in proportion", () => {
     const plan = planFleet(
       spec([
-        { name: "ac", tool: "autocannon", load: { model: "closed", connections: 5, pipelining: 2, rate: 100 }, request: [fib(20)], clients: { count: 2, cpus: 1 } },
+        {
+          name: "ac",
+          tool: "autocannon",
+          load: { model: "closed", connections: 5, pipelining: 2, rate: 100 },
+          request: [fib(20)],
+          clients: { count: 2, cpus: 1 },
+        },
       ]),
       0,
     );
     expect(plan.map((c) => c.env.CONNECTIONS)).toEqual(["3", "2"]);
     expect(plan.map((c) => c.env.RATE)).toEqual(["60", "40"]);
-    expect(plan[0]!.env).toMatchObject({ TOOL: "autocannon", TARGET_PORT: "8080", PIPELINING: "2", MIX: '[{"path":"/fib/20","weight":1}]' });
+    expect(plan[0]!.env).toMatchObject({
+      TOOL: "autocannon",
+      TARGET_PORT: "8080",
+      PIPELINING: "2",
+      MIX: '[{"path":"/fib/20","weight":1}]',
+    });
   });
 
   it("gives every k6 instance the group totals and its own segment", () => {
@@ -77,7 +114,13 @@ describe("fleet plan", () => {
       spec(
         [
           { name: "http", tool: "k6", load: { model: "open", rate: 120 }, request: [fib(25)], clients: { count: 2, cpus: 1 } },
-          { name: "vu", tool: "k6", load: { model: "closed", connections: 10, pipelining: 1 }, request: [fib(25)], clients: { count: 1, cpus: 1 } },
+          {
+            name: "vu",
+            tool: "k6",
+            load: { model: "closed", connections: 10, pipelining: 1 },
+            request: [fib(25)],
+            clients: { count: 1, cpus: 1 },
+          },
         ],
         { target: { host: "fl-front", httpPort: 8081, tcpPort: 25001 }, requestTimeoutMs: 3000 },
       ),
@@ -85,7 +128,14 @@ describe("fleet plan", () => {
     );
     expect(plan).toHaveLength(3);
     const [a, b, v] = plan as [(typeof plan)[0], (typeof plan)[0], (typeof plan)[0]];
-    expect(a.env).toMatchObject({ TARGET: "http://fl-front:8081", RATE: "120", MODEL: "open", DURATION: "5000ms", WARMUP: "1000ms", TIMEOUT: "3000ms" });
+    expect(a.env).toMatchObject({
+      TARGET: "http://fl-front:8081",
+      RATE: "120",
+      MODEL: "open",
+      DURATION: "5000ms",
+      WARMUP: "1000ms",
+      TIMEOUT: "3000ms",
+    });
     expect(b.env.RATE).toBe("120");
     expect(a.cmd).toContain("--paused");
     expect(a.cmd?.slice(a.cmd.indexOf("--execution-segment"), a.cmd.indexOf("--execution-segment") + 4)).toEqual([
@@ -104,6 +154,8 @@ describe("fleet plan", () => {
     expect(k6VuPool(100, 1)).toEqual({ preAllocated: 50, max: 200 });
     expect(k6VuPool(5, 2)).toEqual({ preAllocated: 4, max: 100 });
     expect(k6VuPool(5, 1, { preAllocated: 7, max: 3 })).toEqual({ preAllocated: 7, max: 7 });
-    expect(hardTimeoutMs(spec([], { startDelayMs: 1000, requestTimeoutMs: 2000, hardTimeoutMarginMs: 500 }))).toBe(1000 + 1000 + 5000 + 4000 + 500);
+    expect(hardTimeoutMs(spec([], { startDelayMs: 1000, requestTimeoutMs: 2000, hardTimeoutMarginMs: 500 }))).toBe(
+      1000 + 1000 + 5000 + 4000 + 500,
+    );
   });
 });

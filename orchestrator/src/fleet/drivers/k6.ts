@@ -81,10 +81,13 @@ const sleep = (ms: number, signal?: AbortSignal) =>
       clearTimeout(t);
       reject(signal?.reason ?? new Error("aborted"));
     };
-    const t = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve();
-    }, Math.max(0, ms));
+    const t = setTimeout(
+      () => {
+        signal?.removeEventListener("abort", onAbort);
+        resolve();
+      },
+      Math.max(0, ms),
+    );
     signal?.addEventListener("abort", onAbort, { once: true });
   });
 
@@ -141,11 +144,21 @@ export const k6Driver: LoadDriver = {
       env.VUS = String(load.connections);
     }
     const cmd = [
-      "run", "--paused", "--address", `0.0.0.0:${K6_API_PORT}`,
-      ...K6_OUTPUT_ARGS, ...(process.env[K6_DEBUG_JSON_ENV] === "1" ? K6_DEBUG_JSON_ARGS : []),
-      "--summary-export", "/out/summary.json",
-      "--no-usage-report", "--no-color", "--quiet",
-      "--execution-segment", seg.segment, "--execution-segment-sequence", seg.sequence,
+      "run",
+      "--paused",
+      "--address",
+      `0.0.0.0:${K6_API_PORT}`,
+      ...K6_OUTPUT_ARGS,
+      ...(process.env[K6_DEBUG_JSON_ENV] === "1" ? K6_DEBUG_JSON_ARGS : []),
+      "--summary-export",
+      "/out/summary.json",
+      "--no-usage-report",
+      "--no-color",
+      "--quiet",
+      "--execution-segment",
+      seg.segment,
+      "--execution-segment-sequence",
+      seg.sequence,
       "/app/fib.js",
     ];
     return { image: K6_IMAGE, cmd, env: envRecord(env), apiPort: K6_API_PORT };
@@ -160,7 +173,10 @@ export const k6Driver: LoadDriver = {
       for (const c of [...pending]) if (await pausedBeforeRun(ports.get(c) as number)) pending.delete(c);
       if (pending.size) await sleep(100, ctx.signal);
     }
-    if (pending.size) throw new Error(`k6 not ready within ${K6_READY_TIMEOUT_MS / 1000} s of the start: ${[...pending].map((c) => c.spec.name).join(", ")}`);
+    if (pending.size)
+      throw new Error(
+        `k6 not ready within ${K6_READY_TIMEOUT_MS / 1000} s of the start: ${[...pending].map((c) => c.spec.name).join(", ")}`,
+      );
     await sleep(ctx.startAt - Date.now(), ctx.signal);
     await Promise.all(
       clients.map(async (c) => {

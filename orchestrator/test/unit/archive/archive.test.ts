@@ -141,7 +141,13 @@ describe("results/index.json", () => {
     const run = await RunDir.create(results, "sweep", NOW);
     expect(() => entryFor(run, { scenario: "sweep", cells: 1, gitCommit: null })).toThrow(/still open/);
     await run.abandon("docker died");
-    const e = entryFor(run, { scenario: "sweep", cells: 4, gitCommit: "abc", reason: "docker died", finishedAt: new Date("2026-11-25T18:20:00Z") });
+    const e = entryFor(run, {
+      scenario: "sweep",
+      cells: 4,
+      gitCommit: "abc",
+      reason: "docker died",
+      finishedAt: new Date("2026-11-25T18:20:00Z"),
+    });
     expect(e).toEqual({
       id: "20261125T181500Z-sweep",
       dir: "20261125T181500Z-sweep.INCOMPLETE",
