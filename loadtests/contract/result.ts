@@ -17,6 +17,11 @@ export const IntervalSchema = z.object({
   errors: z.record(z.string(), z.number().int().nonnegative()).default({}),
   /** HdrHistogram of this second's ok latencies, µs, compressed base64. */
   histogram: z.string(),
+  /**
+   * Replies per X-Worker value among the requests started in this second (HTTP only, where the
+   * tool reports it per second): how many workers were answering, second by second.
+   */
+  workers: z.record(z.string(), z.number().int().nonnegative()).optional(),
 });
 export type Interval = z.infer<typeof IntervalSchema>;
 

@@ -42,11 +42,12 @@ export interface Progress {
   dropped: number;
 }
 
-/** One second of the window: ok count, errors by kind, ok latencies. */
+/** One second of the window: ok count, errors by kind, ok latencies, replies per X-Worker. */
 interface IntervalCounts {
   ok: number;
   errors: Record<string, number>;
   histogram: ReturnType<typeof newHistogram>;
+  workers: Record<string, number>;
 }
 
 /**
@@ -93,7 +94,7 @@ export class Recorder {
     const i = Math.floor((t - this.window.measureStart) / 1000);
     let s = this.seconds[i];
     if (!s) {
-      s = { ok: 0, errors: {}, histogram: newHistogram() };
+      s = { ok: 0, errors: {}, histogram: newHistogram(), workers: {} };
       this.seconds[i] = s;
     }
     return s;
@@ -119,7 +120,10 @@ export class Recorder {
     const s = this.second(start);
     s.ok++;
     s.histogram.recordValue(us);
-    if (worker) this.bump(this.workers, worker);
+    if (worker) {
+      this.bump(this.workers, worker);
+      this.bump(s.workers, worker);
+    }
   }
 
   /** A reply came but it was wrong (error line, bad status, wrong value). */
@@ -128,7 +132,10 @@ export class Recorder {
     if (!this.measured(start)) return;
     this.completed++;
     this.error(start, kind);
-    if (worker) this.bump(this.workers, worker);
+    if (worker) {
+      this.bump(this.workers, worker);
+      this.bump(this.second(start).workers, worker);
+    }
   }
 
   /** A request that was sent but will never get its reply (reset, closed, timeout). */
@@ -164,6 +171,7 @@ export class Recorder {
         ok: s?.ok ?? 0,
         errors: { ...(s?.errors ?? {}) },
         histogram: hdr.encodeIntoCompressedBase64(s?.histogram ?? newHistogram()),
+        ...(s && Object.keys(s.workers).length > 0 ? { workers: { ...s.workers } } : {}),
       });
     }
     return out;
