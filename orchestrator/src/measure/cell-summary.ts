@@ -10,6 +10,7 @@ import {
   type Group,
 } from "../scenario/schema.js";
 import type { ClientResult } from "../../../loadtests/contract/result.js";
+import { EventRecordSchema, type EventRecord } from "../events/record.js";
 import {
   clientUsage,
   ClientUsageSchema,
@@ -21,7 +22,9 @@ import {
 } from "./container-stats.js";
 import { encode, LatencySummarySchema, merge, SendLagSummarySchema, summarise, summariseLag } from "./histogram.js";
 import { HostUsageSchema, type HostUsage } from "./host-usage.js";
+import { eventOutcomes, EventOutcomeSchema } from "./recovery.js";
 import { populationCv } from "./stats.js";
+import { buildTimeSeries, TimeSeriesSchema, type BuiltTimeSeries, type ContainerSeries, type ReplicaTick } from "./timeseries.js";
 import { CLIENT_CPU_SHARE, CLIENT_THROTTLED_SHARE, DELIVERY_THRESHOLD, MACHINE_BUSY_CORES, SKEW_NOTE_SHARE } from "./thresholds.js";
 
 /**
@@ -138,6 +141,17 @@ export const CellSummarySchema = z.object({
   machineBusy: z.boolean(),
   /** From `up` to the first correct answer through the front, per protocol, ms (null: none before verification). */
   coldStartMs: z.record(ProtocolSchema, z.number().nullable()).default({}),
+  /**
+   * Second by second over the measurement window (second 0 = its start): per group ok, errors by
+   * kind, p50 and p99 of the clients' merged per-second histograms; the model's and the front's
+   * CPU, throttling, memory, processes, restarts and running replicas. Null when no client
+   * reported per-second figures. The seconds' histograms are in cells/<id>/timeseries.json.
+   */
+  timeseries: TimeSeriesSchema.nullable().default(null),
+  /** The scripted events as the orchestrator carried them out (run/events.ts). */
+  events: z.array(EventRecordSchema).default([]),
+  /** What each event did, per group (measure/recovery.ts). */
+  eventOutcomes: z.array(EventOutcomeSchema).default([]),
   notes: z.array(z.string()),
 });
 export type CellSummary = z.infer<typeof CellSummarySchema>;
@@ -151,6 +165,11 @@ export interface CellInput {
   /** The host's CPU over the cell's window (host-usage.ts). */
   host?: HostUsage;
   coldStartMs?: Partial<Record<"http" | "tcp", number | null>>;
+  /** The scripted events carried out during the cell. */
+  events?: EventRecord[];
+  /** The container sampler's per-sample series and replica ticks (docker/sampler.ts, SampledWindow). */
+  containerSeries?: readonly ContainerSeries[];
+  replicaTicks?: readonly ReplicaTick[];
   status?: z.infer<typeof CellStatusSchema>;
   error?: string;
   startedAt?: string;
@@ -324,6 +343,23 @@ function summariseGroup(group: Group, results: readonly ClientResult[], ctx: Gro
   };
 }
 
+/**
+ * The cell's per-second series, from the clients' intervals and the sampler's series; second 0 is
+ * the earliest client's window start. Null when no client of the cell gave per-second figures.
+ */
+export function cellSeries(input: CellInput): BuiltTimeSeries | null {
+  const { workload } = input.cell;
+  const mine = input.results.filter((r) => workload.groups.some((g) => g.name === r.group));
+  if (!mine.some((r) => r.intervals !== undefined)) return null;
+  return buildTimeSeries({
+    startedAt: Math.min(...mine.map((r) => r.startedAt)),
+    durationMs: workload.durationMs,
+    groups: workload.groups.map((g) => ({ group: g.name, loadModel: g.load.model, results: mine.filter((r) => r.group === g.name) })),
+    ...(input.containerSeries ? { containers: input.containerSeries } : {}),
+    ...(input.replicaTicks ? { replicas: input.replicaTicks } : {}),
+  });
+}
+
 /** Whether the host's CPU outside the run's containers crossed MACHINE_BUSY_CORES in the cell's window. */
 export function isMachineBusy(host: HostUsage | null | undefined): boolean {
   return host !== null && host !== undefined && host.elsewhereCores > MACHINE_BUSY_CORES;
@@ -360,6 +396,9 @@ export function summariseCell(input: CellInput): CellSummary {
     client: roleUsage(containers, "client", windowMs),
   };
   if (usage.model.restarts > 0) notes.push(`model containers restarted ${usage.model.restarts} time(s) during the cell`);
+  const built = cellSeries(input);
+  const events = [...(input.events ?? [])];
+  if (events.length > 0 && !built) notes.push("no client gave per-second figures: what the events did cannot be told");
   return {
     id: cell.id,
     key: cell.key,
@@ -381,6 +420,9 @@ export function summariseCell(input: CellInput): CellSummary {
     host: input.host ?? null,
     machineBusy: isMachineBusy(input.host),
     coldStartMs: { ...input.coldStartMs },
+    timeseries: built?.series ?? null,
+    events,
+    eventOutcomes: built ? eventOutcomes(built.series, events, built.histograms) : [],
     notes,
   };
 }

@@ -337,3 +337,63 @@ describe("summariseCell", () => {
     expect(CellSummarySchema.parse(JSON.parse(JSON.stringify(s)))).toEqual(s);
   });
 });
+
+describe("summariseCell: time series and events", () => {
+  /** 20 one-second intervals of `perSecond` 2 ms replies, starting at `from`; seconds 10-11 of client 0 fail. */
+  function withIntervals(clientIndex: number, perSecond: number) {
+    const intervals = Array.from({ length: 20 }, (_, i) => {
+      const failing = clientIndex === 0 && (i === 10 || i === 11);
+      const ok = failing ? 0 : perSecond;
+      return { t: T0 + i * 1000, ok, errors: failing ? { reset: perSecond } : {}, histogram: histogramOf(Array(ok).fill(2000)) };
+    });
+    const ok = intervals.reduce((a, iv) => a + iv.ok, 0);
+    return clientResult({
+      group: "main",
+      clientIndex,
+      startedAt: T0,
+      endedAt: T0 + 20_000,
+      requests: { sent: 20 * perSecond, completed: ok, ok },
+      errors: clientIndex === 0 ? { reset: 2 * perSecond } : {},
+      latenciesUs: Array(ok).fill(2000),
+      intervals,
+    });
+  }
+  const results = [withIntervals(0, 30), withIntervals(1, 20)];
+  const kill = {
+    index: 0,
+    action: "kill-container" as const,
+    plannedAt: T0 + 10_000,
+    startedAt: T0 + 10_050,
+    endedAt: T0 + 10_100,
+    detail: "docker kill",
+  };
+
+  it("archives per-second series whose ok counts add up to the group's", () => {
+    const s = summariseCell(input({ results }));
+    const g = s.timeseries!.groups.find((x) => x.group === "main")!;
+    expect(s.timeseries!.seconds).toBe(20);
+    expect(g.ok.reduce((a, b) => a + b, 0)).toBe(s.groups[0]!.requests.ok);
+    expect(g.ok[10]).toBe(20);
+    expect(g.errorsByKind.reset![10]).toBe(30);
+    expect(s.timeseries!.notes).toEqual([]);
+    // the probe group's client gave no intervals: its seconds are said to be incomplete
+    expect(s.timeseries!.groups.find((x) => x.group === "probe")!.clientsWithIntervals).toBe(0);
+  });
+
+  it("reports what each event did", () => {
+    const s = summariseCell(input({ results, events: [kill] }));
+    expect(s.events).toEqual([kill]);
+    const o = s.eventOutcomes[0]!.groups.find((x) => x.group === "main")!;
+    expect(o.verdict).toBe("recovered");
+    expect(o.recoveredAtSecond).toBe(12);
+    expect(o.noReply).toEqual({ reset: 60 });
+    expect(CellSummarySchema.parse(JSON.parse(JSON.stringify(s)))).toEqual(s);
+  });
+
+  it("without per-second figures there is no series, and events say why they cannot be told", () => {
+    const s = summariseCell(input({ events: [kill] }));
+    expect(s.timeseries).toBeNull();
+    expect(s.eventOutcomes).toEqual([]);
+    expect(s.notes.join()).toMatch(/no client gave per-second figures/);
+  });
+});
