@@ -3,13 +3,13 @@ arbiter in this process (as the gunicorn command would) with a model's own setti
 
 from gunicorn.app.base import BaseApplication
 
+from .config import knob_int
+
 SHARED = {
     "bind": "0.0.0.0:8000",
     "backlog": 4096,
     # The root filesystem is read-only: the workers' heartbeat files go to the /tmp tmpfs.
     "worker_tmp_dir": "/tmp",
-    # A fib(35) under a tight CPU limit takes seconds: the arbiter must not kill the worker for it.
-    "timeout": 120,
     "graceful_timeout": 3,  # inside compose's 5 s stop grace period
     "accesslog": None,  # a log line per request would cost more than some requests
     "errorlog": "-",
@@ -37,4 +37,7 @@ class _Server(BaseApplication):
 
 
 def run(**settings) -> None:
-    _Server({**SHARED, **settings}).run()
+    # TIMEOUT (the model's knob, default 120 s): a worker silent for longer is killed and
+    # replaced by the arbiter (hang detection). A fib(35) under a tight CPU limit takes seconds,
+    # so the default must not kill a worker for it.
+    _Server({**SHARED, "timeout": knob_int("TIMEOUT"), **settings}).run()

@@ -5,6 +5,9 @@ signals, as Apache's prefork MPM and gunicorn's arbiter do:
 
     SIGTTIN   one worker more
     SIGTTOU   one worker fewer (at least one stays); it finishes its connection first
+    SIGHUP    a rolling restart: the workers are replaced one at a time (fork the new one, then
+              SIGTERM one old one, which finishes its connection, and wait for it), so capacity
+              never drops below WORKERS
     SIGTERM, SIGINT   stop every worker, then exit
 
 Each worker serves one connection at a time, to its end (like py-sync), so WORKERS is the
@@ -29,8 +32,9 @@ from fiblab.net import child_exit_status, log, open_listeners, reset_signals_in_
 
 REUSEPORT = config.knob_bool("REUSEPORT")
 STOP_SIGNALS = {signal.SIGTERM, signal.SIGINT}
-MASTER_SIGNALS = {signal.SIGCHLD, signal.SIGTTIN, signal.SIGTTOU} | STOP_SIGNALS
+MASTER_SIGNALS = {signal.SIGCHLD, signal.SIGTTIN, signal.SIGTTOU, signal.SIGHUP} | STOP_SIGNALS
 STOP_GRACE_S = 3.0  # compose allows 5 s between SIGTERM and SIGKILL
+ROLL_WAIT_S = 30.0  # how long a rolling restart waits for an old worker's connection to end
 
 
 # The worker
@@ -134,12 +138,49 @@ class Master:
             self.reap()
             self.adjust()
             signum = signal.sigwaitinfo(MASTER_SIGNALS).si_signo
+            if signum == signal.SIGHUP:
+                signum = self.roll()
             if signum in STOP_SIGNALS:
                 return self.stop(signal.Signals(signum).name)
             if signum == signal.SIGTTIN:
                 self.target += 1
             elif signum == signal.SIGTTOU:
                 self.target = max(1, self.target - 1)
+
+    def roll(self) -> int | None:
+        """SIGHUP: replace every worker, one at a time. Returns a stop signal that came meanwhile."""
+        old = [pid for pid in self.workers if pid not in self.retiring]
+        log(f"SIGHUP: replacing {len(old)} workers one at a time")
+        for pid in old:
+            if pid not in self.workers:
+                continue  # it died meanwhile and was replaced already
+            new = spawn(self.listeners)
+            self.workers[new] = time.monotonic()
+            self.retiring.add(pid)
+            os.kill(pid, signal.SIGTERM)
+            log(f"worker {new} spawned to replace {pid}, which is retiring")
+            stop = self.wait_for(pid)
+            if stop is not None:
+                return stop
+        log("rolling restart done")
+        return None
+
+    def wait_for(self, pid: int) -> int | None:
+        """Wait until a retiring worker is gone (killed after ROLL_WAIT_S), keeping the count."""
+        deadline = time.monotonic() + ROLL_WAIT_S
+        while pid in self.workers:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                log(f"worker {pid} still busy after {ROLL_WAIT_S} s: killing it")
+                os.kill(pid, signal.SIGKILL)
+                deadline = time.monotonic() + STOP_GRACE_S
+                left = STOP_GRACE_S
+            info = signal.sigtimedwait({signal.SIGCHLD} | STOP_SIGNALS, left)
+            if info is not None and info.si_signo in STOP_SIGNALS:
+                return info.si_signo
+            self.reap()
+            self.adjust()
+        return None
 
     def stop(self, why: str) -> None:
         log(f"{why}: stopping {len(self.workers)} workers")

@@ -17,5 +17,9 @@ if __name__ == "__main__":
             str(knob_int("WORKERS")),
             "--threads",
             str(knob_int("THREADS")),
+            # HARAKIRI: seconds one request may take before the master kills its worker and
+            # forks a new one (0: off, uWSGI's default).
+            "--harakiri",
+            str(knob_int("HARAKIRI")),
         ],
     )

@@ -73,23 +73,21 @@ export async function compose(d: Deployment, sub: string[], opts: { timeoutMs?: 
 /** Up and healthy (every healthcheck passing), or throws with compose's output. */
 export async function up(d: Deployment, opts: { waitTimeoutS?: number } = {}): Promise<void> {
   const wait = opts.waitTimeoutS ?? 120;
-  await compose(d, [
-    "up", "-d", "--no-build", "--wait", "--wait-timeout", String(wait),
-    "--scale", `${d.model}=${d.replicas}`,
-  ], { timeoutMs: (wait + 60) * 1000 });
+  await compose(d, ["up", "-d", "--no-build", "--wait", "--wait-timeout", String(wait), "--scale", `${d.model}=${d.replicas}`], {
+    timeoutMs: (wait + 60) * 1000,
+  });
 }
 
 /** Change the replica count of a running deployment; the front reloads itself on the change. */
-export async function scale(d: Deployment, replicas: number): Promise<void> {
-  await compose({ ...d, replicas }, [
-    "up", "-d", "--no-build", "--wait", "--no-recreate", "--scale", `${d.model}=${replicas}`,
-  ]);
+export async function scale(d: Deployment, replicas: number, opts: { timeoutMs?: number } = {}): Promise<void> {
+  await compose({ ...d, replicas }, ["up", "-d", "--no-build", "--wait", "--no-recreate", "--scale", `${d.model}=${replicas}`], opts);
 }
 
 /** Remove every container, network and anonymous volume of the project. Safe to call twice. */
 export async function down(d: Pick<Deployment, "project" | "model">): Promise<void> {
-  await execa("docker", [
-    "compose", "-f", composeFile, "-p", d.project, "--profile", d.model,
-    "down", "--volumes", "--remove-orphans", "--timeout", "5",
-  ], { cwd: repoRoot, env: { COMPOSE_PROJECT_NAME: d.project }, timeout: 120_000, reject: false });
+  await execa(
+    "docker",
+    ["compose", "-f", composeFile, "-p", d.project, "--profile", d.model, "down", "--volumes", "--remove-orphans", "--timeout", "5"],
+    { cwd: repoRoot, env: { COMPOSE_PROJECT_NAME: d.project }, timeout: 120_000, reject: false },
+  );
 }

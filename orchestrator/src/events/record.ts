@@ -24,6 +24,19 @@ export const EventRecordSchema = z.object({
   detail: z.string(),
   /** scale: from the command until the new capacity served a request (ms); null if it never did. */
   capacityServingMs: z.number().nullable().optional(),
+  /**
+   * kill-worker, kill-container: when the replacement was there (a new worker process of the
+   * master, the container running again under its restart policy); null if it never was.
+   */
+  recoveredAt: z.number().nullable().optional(),
+  /** kill-worker: the X-Worker prefix (hostname/pid) of the process killed; hang: of the reply. */
+  worker: z.string().optional(),
+  /** kill-worker: the X-Worker prefix of the worker that took its place. */
+  replacement: z.string().optional(),
+  /** kill-container: the container's restart count once it was back. */
+  restartCount: z.number().int().optional(),
+  /** hang: "answered", "status <code>" (cut by the server or the front) or "cut" (no reply). */
+  outcome: z.string().optional(),
   /** Set when the action could not be carried out (the rest of the run goes on). */
   error: z.string().optional(),
 });

@@ -1,4 +1,8 @@
 import type { ClientResult } from "../../../loadtests/contract/result.js";
+import type { Deployment } from "../docker/compose.js";
+import type { EventRecord } from "../events/record.js";
+import type { Manifest } from "../models/manifest.js";
+import { scheduleEvents, type ScheduledEvents } from "./events.js";
 import { LABEL, labelFilter } from "../docker/labels.js";
 import { ContainerSampler, type SampledWindow } from "../docker/sampler.js";
 import { launchFleet } from "../fleet/launch.js";
@@ -13,6 +17,9 @@ export interface CellFleetInput {
   outDir: string;
   labels: Record<string, string>;
   seed: number;
+  /** The deployment and its model's manifest, for the workload's scripted events (run/events.ts). */
+  deployment?: Deployment;
+  manifest?: Manifest;
   signal?: AbortSignal;
   onPhase?(phase: "warmup" | "load", durationMs?: number): void;
   onRate?(rps: number): void;
@@ -26,6 +33,8 @@ export interface CellFleetOutcome {
   windowMs?: number;
   host?: HostUsage;
   errors: string[];
+  /** The workload's scripted events as carried out, in their order. */
+  events: EventRecord[];
 }
 
 /**
@@ -54,6 +63,47 @@ class WindowSampling {
 }
 
 /**
+ * The workload's scripted events, started when the measurement phase begins (measurement start
+ * = the common start + the warm-up, as the fleet planned it).
+ */
+class CellEvents {
+  private scheduled: ScheduledEvents | undefined;
+  private startAt: number | undefined;
+
+  constructor(private readonly input: CellFleetInput) {}
+
+  /** The fleet's "start" phase: the common start is durationMs ahead. */
+  started(at: number, durationMs = 0): void {
+    this.startAt = at + durationMs;
+  }
+
+  measure(at: number): void {
+    const { cell, deployment, manifest } = this.input;
+    if (!deployment || !manifest || cell.workload.events.length === 0 || this.scheduled) return;
+    const measureStart = this.startAt !== undefined ? this.startAt + cell.workload.warmupMs : at;
+    this.scheduled = scheduleEvents(
+      {
+        events: cell.workload.events,
+        deployment,
+        manifest,
+        topology: cell.topology,
+        labels: this.input.labels,
+        durationMs: cell.workload.durationMs,
+        onLog: (line) => this.input.onLog?.(line),
+      },
+      measureStart,
+    );
+  }
+
+  /** Every record; cut short when the fleet ended early (an error or an interrupt). */
+  async finish(early: boolean): Promise<EventRecord[]> {
+    if (!this.scheduled) return [];
+    if (early) this.scheduled.cancel("the load ended early");
+    return this.scheduled.done;
+  }
+}
+
+/**
  * One cell's load: launch the fleet, and over exactly its measurement phase sample every
  * container of the cell (model replicas, front, clients: a throttled client would distort
  * what it measured, so its CPU is reported too) and the host's CPU.
@@ -63,7 +113,9 @@ export async function runCellFleet(input: CellFleetInput): Promise<CellFleetOutc
   // Live rate: the sum over clients of their latest per-second figure.
   const latest = new Map<string, number>();
   const { workload } = input.cell;
+  const events = new CellEvents(input);
   let outcome: Awaited<ReturnType<typeof launchFleet>>;
+  let records: EventRecord[] = [];
   try {
     outcome = await launchFleet(
       {
@@ -84,7 +136,9 @@ export async function runCellFleet(input: CellFleetInput): Promise<CellFleetOutc
           latest.set(`${p.group}/${p.clientIndex}`, p.rps);
           input.onRate?.([...latest.values()].reduce((a, b) => a + b, 0));
         },
-        onPhase: (phase, _at, durationMs) => {
+        onPhase: (phase, at, durationMs) => {
+          if (phase === "start") events.started(at, durationMs);
+          if (phase === "measure") events.measure(at);
           if (phase === "warmup") input.onPhase?.("warmup", durationMs);
           if (phase === "measure") {
             input.onPhase?.("load", durationMs);
@@ -94,8 +148,11 @@ export async function runCellFleet(input: CellFleetInput): Promise<CellFleetOutc
         },
       },
     );
+    records = await events.finish(false);
   } finally {
     await sampling.stop();
+    // The fleet failed or was interrupted: stop the events too, then let the error go on.
+    await events.finish(true).catch(() => undefined);
   }
   const sampled = sampling.result;
   return {
@@ -104,5 +161,6 @@ export async function runCellFleet(input: CellFleetInput): Promise<CellFleetOutc
     ...(sampled ? { windowMs: sampled.windowMs } : {}),
     ...(sampled?.host ? { host: sampled.host } : {}),
     errors: outcome.clients.flatMap((c) => (c.error ? [`${c.group}[${c.clientIndex}] (${c.tool}): ${c.error}`] : [])),
+    events: records,
   };
 }

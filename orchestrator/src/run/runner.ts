@@ -9,7 +9,7 @@ import { resolveKnobs } from "../models/knobs.js";
 import type { Manifest } from "../models/manifest.js";
 import { loadScenarioFile, scenarioContext } from "../scenario/load.js";
 import { expandScenario, type Cell, type Expansion } from "../scenario/expand.js";
-import type { Scenario } from "../scenario/schema.js";
+import { DEFAULT_RESTART, type Scenario } from "../scenario/schema.js";
 import { summariseCell, type CellSummary } from "../measure/cell-summary.js";
 import { summariseRun, type RunSummary } from "../measure/run-summary.js";
 import { RunDir } from "../archive/run-dir.js";
@@ -60,6 +60,7 @@ export function deploymentEnv(manifest: Manifest, scenario: Scenario, topology: 
     CPUS: String(topology.cpus),
     UPSTREAM_KEEPALIVE: manifest.front.upstreamKeepalive ? String(UPSTREAM_KEEPALIVE) : "0",
     BALANCE: scenario.front.balance,
+    RESTART: topology.restart ?? DEFAULT_RESTART,
     ...(scenario.front.cpus !== undefined ? { FRONT_CPUS: String(scenario.front.cpus) } : {}),
     ...(topology.memory !== undefined ? { MEMORY: topology.memory } : {}),
   };
@@ -147,9 +148,17 @@ export async function runScenario(file: string, opts: RunOptions = {}): Promise<
   const run = await RunDir.create(resultsDir, scenario.name);
   events.planned?.({ runId: run.id, cells: expansion.cells, seed: expansion.seed });
   const others = await otherActiveRuns(run.id);
-  if (others.length) events.warn?.(`another lab run is active on this machine (${others.join(", ")}): both share its CPUs; cells it overlaps will be flagged machine busy`);
+  if (others.length)
+    events.warn?.(
+      `another lab run is active on this machine (${others.join(", ")}): both share its CPUs; cells it overlaps will be flagged machine busy`,
+    );
 
-  const images = ["fiblab/front:latest", "fiblab/k6:latest", "fiblab/loadclient:latest", ...scenario.models.map((m) => `fiblab/${m}:latest`)];
+  const images = [
+    "fiblab/front:latest",
+    "fiblab/k6:latest",
+    "fiblab/loadclient:latest",
+    ...scenario.models.map((m) => `fiblab/${m}:latest`),
+  ];
   const environment = await captureEnvironment(images);
   await run.writeText("scenario.yaml", text);
   await run.writeJson("scenario.resolved.json", { ...scenario, seed: expansion.seed, order: expansion.cells.map((c) => c.id) });
@@ -241,6 +250,8 @@ async function runCell(cell: Cell, manifest: Manifest, d: Deployment, ctx: RunCo
     outDir: await run.mkdir(`cells/${cell.id}/clients`),
     labels: cellLabels(run.id, cell.id),
     seed: ctx.expansion.seed + cell.order,
+    deployment: d,
+    manifest,
     ...(signal ? { signal } : {}),
     onPhase: (phase, durationMs) => events.phase?.(cell, phase, durationMs !== undefined ? { durationMs } : {}),
     onRate: (rps) => events.rate?.(cell, rps),
@@ -255,6 +266,7 @@ async function runCell(cell: Cell, manifest: Manifest, d: Deployment, ctx: RunCo
     containers: fleet.containers,
     ...(fleet.windowMs !== undefined ? { containersWindowMs: fleet.windowMs } : {}),
     ...(fleet.host ? { host: fleet.host } : {}),
+    events: fleet.events,
     ...(fleet.errors.length > 0 ? { status: "failed" as const, error: `load clients failed: ${fleet.errors.join("; ")}` } : {}),
     finishedAt: new Date().toISOString(),
   });

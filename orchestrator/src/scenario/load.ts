@@ -3,7 +3,9 @@ import YAML from "yaml";
 import { UserError } from "../errors.js";
 import type { z } from "zod";
 import { acceptsKnob, knobList, requestedKnobs } from "../models/knobs.js";
-import type { Manifest, Protocol } from "../models/manifest.js";
+import type { Manifest, ManifestEvents, Protocol } from "../models/manifest.js";
+import { planEvent, type EventTopology } from "../events/plan.js";
+import { EventSpecSchema } from "../events/spec.js";
 import { ScenarioSchema, type Scenario } from "./schema.js";
 
 /** One thing wrong with a scenario file. */
@@ -28,6 +30,8 @@ export interface ScenarioContext {
   knownModels: readonly string[];
   modelProtocols: Readonly<Record<string, readonly Protocol[]>>;
   modelKnobs: Readonly<Record<string, Pick<Manifest, "knobs">>>;
+  /** What each model's own processes support for scripted events (absent: nothing in-process). */
+  modelEvents?: Readonly<Record<string, ManifestEvents>>;
 }
 
 export function scenarioContext(catalog: readonly Manifest[]): ScenarioContext {
@@ -35,6 +39,7 @@ export function scenarioContext(catalog: readonly Manifest[]): ScenarioContext {
     knownModels: catalog.map((m) => m.name),
     modelProtocols: Object.fromEntries(catalog.map((m) => [m.name, m.protocols])),
     modelKnobs: Object.fromEntries(catalog.map((m) => [m.name, { knobs: m.knobs }])),
+    modelEvents: Object.fromEntries(catalog.map((m) => [m.name, m.events])),
   };
 }
 
@@ -80,6 +85,7 @@ function catalogProblems(raw: unknown, ctx: ScenarioContext): ScenarioProblem[] 
     }
   });
   problems.push(...knobProblems(raw, models, ctx));
+  problems.push(...eventProblems(raw, models, ctx));
   if (!Array.isArray(raw.workloads)) return problems;
   raw.workloads.forEach((w: unknown, wi) => {
     if (!isRecord(w) || !Array.isArray(w.groups)) return;
@@ -111,7 +117,11 @@ function knobProblems(raw: Record<string, unknown>, models: readonly string[], c
     if (!isRecord(t)) return;
     const only = Array.isArray(t.models) ? t.models.filter((m): m is string => typeof m === "string") : undefined;
     only?.forEach((m, i) => {
-      if (!models.includes(m)) problems.push({ path: `topologies[${ti}].models[${i}]`, message: `"${m}" is not among the scenario's models (${models.join(", ")})` });
+      if (!models.includes(m))
+        problems.push({
+          path: `topologies[${ti}].models[${i}]`,
+          message: `"${m}" is not among the scenario's models (${models.join(", ")})`,
+        });
     });
     const applies = only ? models.filter((m) => only.includes(m)) : models;
     const settings = {
@@ -136,6 +146,60 @@ function knobProblems(raw: Record<string, unknown>, models: readonly string[], c
   return problems;
 }
 
+/** The topologies as written, with the models each applies to (the schema reports what is malformed). */
+function rawTopologies(
+  raw: Record<string, unknown>,
+  models: readonly string[],
+): { index: number; topology: EventTopology; models: string[] }[] {
+  if (!Array.isArray(raw.topologies)) return [];
+  return raw.topologies.flatMap((t: unknown, index) => {
+    if (!isRecord(t) || typeof t.replicas !== "number") return [];
+    const only = Array.isArray(t.models) ? t.models.filter((m): m is string => typeof m === "string") : undefined;
+    const topology: EventTopology = {
+      replicas: t.replicas,
+      ...(typeof t.workers === "number" ? { workers: t.workers } : {}),
+      ...(typeof t.threads === "number" ? { threads: t.threads } : {}),
+      ...(isRecord(t.env) ? { env: t.env as Record<string, string | number | boolean> } : {}),
+    };
+    return [{ index, topology, models: only ? models.filter((m) => only.includes(m)) : [...models] }];
+  });
+}
+
+/**
+ * Every scripted event must be possible for every model in every topology it meets: a model
+ * without a master cannot rolling-restart or scale its workers, a model whose manifest names no
+ * worker processes cannot kill-worker, and so on (events/plan.ts decides). Rejected naming the
+ * model, the event and the topology.
+ */
+function eventProblems(raw: Record<string, unknown>, models: readonly string[], ctx: ScenarioContext): ScenarioProblem[] {
+  if (!Array.isArray(raw.workloads)) return [];
+  const topologies = rawTopologies(raw, models);
+  const problems = new Map<string, ScenarioProblem>();
+  raw.workloads.forEach((w: unknown, wi) => {
+    if (!isRecord(w) || !Array.isArray(w.events)) return;
+    w.events.forEach((e: unknown, ei) => {
+      const parsed = EventSpecSchema.safeParse(e);
+      if (!parsed.success) return; // the schema reports it
+      for (const t of topologies) {
+        for (const name of t.models) {
+          const model = {
+            name,
+            knobs: ctx.modelKnobs[name]?.knobs ?? {},
+            events: ctx.modelEvents?.[name] ?? {},
+            protocols: ctx.modelProtocols[name] ?? [],
+          };
+          const r = planEvent(parsed.data, model, t.topology);
+          if (r.ok) continue;
+          const path = `workloads[${wi}].events[${ei}].${r.field}`;
+          const message = `${r.reason} (topologies[${t.index}]: ${t.topology.replicas} replica${t.topology.replicas === 1 ? "" : "s"})`;
+          problems.set(`${path} ${message}`, { path, message });
+        }
+      }
+    });
+  });
+  return [...problems.values()];
+}
+
 /** Validate an already-parsed document (e.g. from JSON). */
 export function validateScenario(raw: unknown, ctx: ScenarioContext, source = "scenario"): Scenario {
   if (!isRecord(raw)) {
@@ -156,7 +220,10 @@ export function parseScenario(text: string, ctx: ScenarioContext, source = "scen
         const pos = e.linePos?.[0];
         const where = pos ? `line ${pos.line}, column ${pos.col}` : "yaml";
         // The yaml package's message may carry its own position suffix and a source excerpt; keep the first line.
-        return { path: where, message: `YAML syntax error: ${(e.message.split("\n")[0] ?? "").replace(/ at line \d+, column \d+:?$/, "")}` };
+        return {
+          path: where,
+          message: `YAML syntax error: ${(e.message.split("\n")[0] ?? "").replace(/ at line \d+, column \d+:?$/, "")}`,
+        };
       }),
       source,
     );

@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { Protocol } from "../models/manifest.js";
 import { ARRIVALS } from "../../../loadtests/contract/env.js";
 import { tryParseDuration } from "./duration.js";
+import { eventAtMs, EventSpecSchema } from "../events/spec.js";
 
 /**
  * The scenario file (YAML), validated as a whole before anything starts. Model names are checked
@@ -20,11 +21,12 @@ const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
 const NAME_HELP = "use letters, digits, '-' and '_' only (it becomes part of cell ids and folder names)";
 export const NameSchema = z.string().regex(NAME_RE, NAME_HELP);
 
-const DurationTextSchema = z
-  .string({ invalid_type_error: 'a duration with a unit, like "20s", "1m" or "500ms"' })
-  .refine((s) => tryParseDuration(s) !== undefined, (s) => ({
+const DurationTextSchema = z.string({ invalid_type_error: 'a duration with a unit, like "20s", "1m" or "500ms"' }).refine(
+  (s) => tryParseDuration(s) !== undefined,
+  (s) => ({
     message: `not a duration: ${JSON.stringify(s)} (write e.g. "500ms", "20s", "1m", "1m30s")`,
-  }));
+  }),
+);
 
 // The manifest owns the protocol names; this enum must stay equal to it (checked at the end of the file).
 export const ProtocolSchema = z.enum(["tcp", "http"]);
@@ -35,6 +37,12 @@ export const LoadModelSchema = z.enum(["open", "closed"]);
 export type LoadModel = z.infer<typeof LoadModelSchema>;
 
 // ---------------------------------------------------------------- topology
+
+/** Docker restart policies a topology may give its replicas (compose `restart:`). */
+export const RESTART_POLICIES = ["no", "on-failure", "always"] as const;
+export type RestartPolicy = (typeof RESTART_POLICIES)[number];
+/** The compose file's default (`${RESTART:-on-failure}`). */
+export const DEFAULT_RESTART: RestartPolicy = "on-failure";
 
 const TopologyBase = z
   .object({
@@ -54,6 +62,11 @@ const TopologyBase = z
       .string()
       .regex(/^\d+[bkmg]?$/i, 'a memory size like "512m" or "1g"')
       .optional(),
+    /**
+     * The replicas' restart policy (compose `restart:`): what Docker does when a replica's main
+     * process dies. Unset: on-failure, as in the compose file.
+     */
+    restart: z.enum(RESTART_POLICIES).optional(),
     /** Further model knobs (POOL, REUSEPORT, MAX_CHILDREN, ...), passed as environment variables. */
     env: z
       .record(
@@ -75,8 +88,11 @@ export function topologyId(t: z.infer<typeof TopologyBase>): string {
   if (t.threads !== undefined) id += `-t${t.threads}`;
   if (t.cpuset !== undefined) id += `-cs${t.cpuset.replace(/,/g, "_")}`;
   if (t.memory !== undefined) id += `-m${t.memory.toLowerCase()}`;
+  if (t.restart !== undefined) id += `-restart${t.restart.replace(/-/g, "")}`;
   for (const [k, v] of Object.entries(t.env ?? {}).sort(([a], [b]) => a.localeCompare(b))) {
-    id += `-${k.toLowerCase().replace(/_/g, "")}${String(v).toLowerCase().replace(/[^a-z0-9]+/g, "")}`;
+    id += `-${k.toLowerCase().replace(/_/g, "")}${String(v)
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, "")}`;
   }
   return id;
 }
@@ -178,7 +194,10 @@ export const OpenLoadSchema = z
      * k6 only: the VU pool of constant-arrival-rate for the whole group. An arrival that finds no
      * free VU is dropped, not sent late, so the pool must cover rate x the worst latency expected.
      */
-    vus: z.object({ preAllocated: z.number().int().min(1), max: z.number().int().min(1).optional() }).strict().optional(),
+    vus: z
+      .object({ preAllocated: z.number().int().min(1), max: z.number().int().min(1).optional() })
+      .strict()
+      .optional(),
     /**
      * tcp tool only: connections per client the arrivals are spread over (default 8); replies come
      * in order, so requests pipeline on a connection when the server is slow.
@@ -291,18 +310,25 @@ function checkGroup(g: GroupView, ctx: z.RefinementCtx): void {
   }
   if (g.loadModel === "closed") {
     if (g.rate !== undefined && g.tool !== undefined && g.tool !== "autocannon") {
-      issue(["load", "rate"], `a rate on the closed model is only supported by autocannon, not ${g.tool}; use model: open for a fixed arrival rate`);
+      issue(
+        ["load", "rate"],
+        `a rate on the closed model is only supported by autocannon, not ${g.tool}; use model: open for a fixed arrival rate`,
+      );
     }
     if (g.pipelining !== undefined && g.pipelining > 1 && g.tool === "k6") {
       issue(["load", "pipelining"], "k6 cannot pipeline HTTP requests; leave pipelining at 1");
     }
     if (g.connections !== undefined && g.connections < g.clientCount) {
-      issue(["load", "connections"], `connections (${g.connections}) must be at least clients.count (${g.clientCount}): each client needs one`);
+      issue(
+        ["load", "connections"],
+        `connections (${g.connections}) must be at least clients.count (${g.clientCount}): each client needs one`,
+      );
     }
   }
   if (g.protocol && g.protocol !== "http") {
     g.kinds.forEach((k, i) => {
-      if (k === "sleep") issue(g.singleRequest ? ["request"] : ["request", i, "request"], `sleep is only served over http, but protocol is ${g.protocol}`);
+      if (k === "sleep")
+        issue(g.singleRequest ? ["request"] : ["request", i, "request"], `sleep is only served over http, but protocol is ${g.protocol}`);
     });
   }
 }
@@ -326,7 +352,11 @@ function checkUnique<T>(items: readonly T[], nameOf: (t: T) => string, field: st
     const n = nameOf(item);
     const first = seen.get(n);
     if (first !== undefined) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, path: [i, ...(field ? [field] : [])], message: `duplicate ${what} "${n}" (also at index ${first})` });
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: [i, ...(field ? [field] : [])],
+        message: `duplicate ${what} "${n}" (also at index ${first})`,
+      });
     } else {
       seen.set(n, i);
     }
@@ -341,15 +371,28 @@ const WorkloadBase = z
     /** Load applied before the measured window and not counted. */
     warmup: DurationTextSchema.default("0s"),
     groups: z.array(GroupSchema).nonempty(),
+    /** Scripted events (events/spec.ts), each at an offset inside the measured window. */
+    events: z.array(EventSpecSchema).default([]),
   })
   .strict();
 
 export const WorkloadSchema = WorkloadBase.superRefine((w, ctx) => {
   const inner: z.RefinementCtx = { ...ctx, addIssue: (i) => ctx.addIssue({ ...i, path: ["groups", ...(i.path ?? [])] }) };
   checkUnique(w.groups, (g) => g.name, "name", inner, "group name");
-  if (tryParseDuration(w.duration) === 0) {
+  const durationMs = tryParseDuration(w.duration) ?? 0;
+  if (durationMs === 0) {
     ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["duration"], message: "duration must be longer than 0" });
   }
+  w.events.forEach((e, i) => {
+    const at = eventAtMs(e);
+    if (durationMs > 0 && at >= durationMs) {
+      ctx.addIssue({
+        code: z.ZodIssueCode.custom,
+        path: ["events", i, "at"],
+        message: `${e.at} is outside the measured window (0s up to, not including, its duration ${w.duration}); at counts from the window's start, after the warm-up`,
+      });
+    }
+  });
 }).transform((w) => ({
   ...w,
   durationMs: tryParseDuration(w.duration) as number,
