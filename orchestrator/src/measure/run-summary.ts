@@ -9,8 +9,11 @@ import {
   type Scenario,
 } from "../scenario/schema.js";
 import { CellStatusSchema, type CellSummary, type GroupSummary } from "./cell-summary.js";
+import { EventActionSchema } from "../events/record.js";
 import { LatencySummarySchema, merge, SendLagSummarySchema, summarise, summariseLag, type LatencySummary } from "./histogram.js";
+import { EventOutcomeSchema, type GroupOutcome } from "./recovery.js";
 import { sampleStats, SampleStatsSchema, spreadOf, SpreadSchema } from "./stats.js";
+import { TimeSeriesSchema } from "./timeseries.js";
 import { MACHINE_BUSY_CORES } from "./thresholds.js";
 
 /**
@@ -38,6 +41,48 @@ export const EnvironmentSchema = z
   })
   .passthrough();
 export type Environment = z.infer<typeof EnvironmentSchema>;
+
+const Counts = z.record(z.string(), z.number().int().nonnegative());
+
+/** One scripted event of a row's workload, over the row's ok repeats (measure/recovery.ts per repeat). */
+export const RowEventSchema = z.object({
+  index: z.number().int().nonnegative(),
+  action: EventActionSchema,
+  /** Ok repeats in which the event was carried out and analysed. */
+  repeats: z.number().int().nonnegative(),
+  /** Repeats in which the action itself reported an error. */
+  failedActions: z.number().int().nonnegative(),
+  recovered: z.number().int().nonnegative(),
+  didNotRecover: z.number().int().nonnegative(),
+  /** Repeats with no usable baseline (nothing served before the event) or with the event outside the window. */
+  notJudged: z.number().int().nonnegative(),
+  /** Time to recover over the repeats that recovered, ms. */
+  recoveryMs: SampleStatsSchema,
+  /** Errors inside the event's window, summed over repeats, by kind; of them, the requests that got no reply. */
+  errors: Counts,
+  errorsTotal: z.number().int().nonnegative(),
+  noReply: Counts,
+  noReplyTotal: z.number().int().nonnegative(),
+  /** scale: from the command to the new capacity serving, ms, over the repeats where it served; and where it never did. */
+  capacityServingMs: SampleStatsSchema,
+  capacityNeverServed: z.number().int().nonnegative(),
+  /** The worst second (most errors) of any repeat's event window. */
+  worstSecond: z.object({ repeat: z.number().int(), second: z.number().int(), errors: z.number().int(), ok: z.number().int() }).nullable(),
+});
+export type RowEvent = z.infer<typeof RowEventSchema>;
+
+/** One repeat of a cell key, second by second, for the report's charts. */
+export const TimelineSchema = z.object({
+  cellKey: z.string(),
+  cellId: z.string(),
+  model: z.string(),
+  topology: TopologyRecordSchema,
+  workload: z.string(),
+  repeat: z.number().int().positive(),
+  timeseries: TimeSeriesSchema,
+  events: z.array(EventOutcomeSchema),
+});
+export type Timeline = z.infer<typeof TimelineSchema>;
 
 export const RowSummarySchema = z.object({
   /** "<model>.<topology>.<workload>.<group>": the key reports and comparisons join on. */
@@ -99,6 +144,8 @@ export const RowSummarySchema = z.object({
   modelRestarts: z.number().int().nonnegative(),
   /** CV of reply counts over replicas and over processes, across repeats (0 = even). */
   evenness: z.object({ byReplicaCv: SampleStatsSchema, byProcessCv: SampleStatsSchema, byProcessMaxMin: SampleStatsSchema }),
+  /** The workload's scripted events, what each did to this group over the repeats. */
+  events: z.array(RowEventSchema).default([]),
   notes: z.array(z.string()),
 });
 export type RowSummary = z.infer<typeof RowSummarySchema>;
@@ -125,6 +172,8 @@ export const RunSummarySchema = z.object({
     }),
   ),
   rows: z.array(RowSummarySchema),
+  /** Per cell key, one repeat's per-second series and events (the first ok repeat that has them). */
+  timelines: z.array(TimelineSchema).default([]),
   /** What `lab run --strict` refuses (runProblems); empty lists when the figures are the server's. */
   problems: z.object({ clientBound: z.array(z.string()), machineBusy: z.array(z.string()) }),
   notes: z.array(z.string()),
@@ -199,6 +248,69 @@ function baseNotes(cells: readonly CellSummary[], okCells: readonly CellSummary[
   return notes;
 }
 
+function addCounts(into: Record<string, number>, from: Readonly<Record<string, number>>): void {
+  for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + v;
+}
+
+/** Per event of the workload, this group's outcomes over the ok repeats. */
+export function rowEvents(okCells: readonly CellSummary[], groupName: string): RowEvent[] {
+  const indices = [...new Set(okCells.flatMap((c) => c.eventOutcomes.map((o) => o.index)))].sort((a, b) => a - b);
+  return indices.map((index) => {
+    const seen = okCells.flatMap((c) => {
+      const o = c.eventOutcomes.find((x) => x.index === index);
+      const g = o?.groups.find((x) => x.group === groupName);
+      return o && g ? [{ cell: c, o, g }] : [];
+    });
+    const errors: Record<string, number> = {};
+    const noReply: Record<string, number> = {};
+    let worst: RowEvent["worstSecond"] = null;
+    for (const { cell, g } of seen) {
+      addCounts(errors, g.errors);
+      addCounts(noReply, g.noReply);
+      const w = g.worstSecond;
+      if (w && (!worst || w.errors > worst.errors)) worst = { repeat: cell.repeat, second: w.second, errors: w.errors, ok: w.ok };
+    }
+    const verdict = (v: GroupOutcome["verdict"]) => seen.filter((x) => x.g.verdict === v).length;
+    const capacity = seen.map((x) => x.o.capacityServingMs);
+    return {
+      index,
+      action: seen[0]?.o.action ?? "noise",
+      repeats: seen.length,
+      failedActions: seen.filter((x) => x.o.error !== undefined).length,
+      recovered: verdict("recovered"),
+      didNotRecover: verdict("did not recover"),
+      notJudged: verdict("no baseline") + verdict("outside the window"),
+      recoveryMs: sampleStats(present(seen.map((x) => x.g.recoveryMs))),
+      errors,
+      errorsTotal: seen.reduce((a, x) => a + x.g.errorsTotal, 0),
+      noReply,
+      noReplyTotal: seen.reduce((a, x) => a + x.g.noReplyTotal, 0),
+      capacityServingMs: sampleStats(present(capacity)),
+      capacityNeverServed: capacity.filter((x) => x === null).length,
+      worstSecond: worst,
+    };
+  });
+}
+
+/** Per cell key, the first ok repeat that has a time series. */
+export function timelines(cells: readonly CellSummary[]): Timeline[] {
+  const out = new Map<string, Timeline>();
+  for (const c of [...cells].sort((a, b) => a.repeat - b.repeat)) {
+    if (c.status !== "ok" || !c.timeseries || out.has(c.key)) continue;
+    out.set(c.key, {
+      cellKey: c.key,
+      cellId: c.id,
+      model: c.model,
+      topology: c.topology,
+      workload: c.workload,
+      repeat: c.repeat,
+      timeseries: c.timeseries,
+      events: c.eventOutcomes,
+    });
+  }
+  return [...out.values()];
+}
+
 function summariseRow(cells: readonly CellSummary[], groupName: string): RowSummary {
   const first = cells[0];
   if (!first) throw new Error("a row needs at least one cell");
@@ -251,6 +363,7 @@ function summariseRow(cells: readonly CellSummary[], groupName: string): RowSumm
       byProcessCv: sampleStats(present(groups.map((g) => g.workers.byProcess?.cv))),
       byProcessMaxMin: sampleStats(present(groups.map((g) => g.workers.byProcess?.maxMinRatio))),
     },
+    events: rowEvents(okCells, groupName),
     notes: [...baseNotes(cells, okCells, groups), ...flagNotes(okCells, groupName)],
   };
 }
@@ -289,11 +402,19 @@ export function summariseRun(input: RunInput): RunSummary {
         elsewhereCores: c.host?.elsewhereCores ?? null,
       })),
     rows,
+    timelines: orderedTimelines(rows, input.cells),
     problems: { clientBound: [], machineBusy: [] },
     notes: [...(input.notes ?? [])],
   };
   summary.problems = runProblems(summary);
   return summary;
+}
+
+/** Timelines in the order of the rows (the scenario's), each cell key once. */
+function orderedTimelines(rows: readonly RowSummary[], cells: readonly CellSummary[]): Timeline[] {
+  const all = timelines(cells);
+  const order = [...new Set(rows.map((r) => r.cellKey))];
+  return all.sort((a, b) => order.indexOf(a.cellKey) - order.indexOf(b.cellKey));
 }
 
 /** What `lab run --strict` refuses: rows whose figures measure the client, cells that shared the machine. */

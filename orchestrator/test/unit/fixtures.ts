@@ -1,5 +1,6 @@
 import { summariseCell, type CellSummary } from "../../src/measure/cell-summary.js";
-import type { ClientResult } from "../../../loadtests/contract/result.js";
+import type { ClientResult, Interval } from "../../../loadtests/contract/result.js";
+import type { EventRecord } from "../../src/events/record.js";
 import type { ContainerStats } from "../../src/measure/container-stats.js";
 import { encode, newHistogram } from "../../src/measure/histogram.js";
 import type { HostUsage } from "../../src/measure/host-usage.js";
@@ -119,6 +120,23 @@ export interface RunOptions {
   elsewhereCores?: (cellId: string) => number;
   /** Each send's lateness (µs) for one client, where the tool reports it. */
   sendLagUs?: (cellId: string, group: string, clientIndex: number) => number[] | undefined;
+  /** Per-second figures of one client (its ok count is then their sum), see secondsOf. */
+  intervals?: (cellId: string, group: string, clientIndex: number, t0: number) => Interval[] | undefined;
+  /** The scripted events carried out in the cell. */
+  events?: (cellId: string, t0: number) => EventRecord[] | undefined;
+}
+
+/**
+ * One client's seconds from t0: `ok[i]` replies at `latencyUs` in second i, and `errors[i]` (by
+ * kind) where given.
+ */
+export function secondsOf(
+  t0: number,
+  ok: readonly number[],
+  latencyUs = 2000,
+  errors: Record<number, Record<string, number>> = {},
+): Interval[] {
+  return ok.map((n, i) => ({ t: t0 + i * 1000, ok: n, errors: { ...errors[i] }, histogram: histogramOf(Array(n).fill(latencyUs)) }));
 }
 
 function clientContainers(cell: Cell, opts: RunOptions): ContainerStats[] {
@@ -181,6 +199,25 @@ export function cellsOf(scenario: Scenario, opts: RunOptions = {}): CellSummary[
         const given = opts.latenciesUs?.(cell.id, g.name, clientIndex);
         const ok = given?.length ?? opts.okPerClient?.(cell.id, g.name) ?? 1000;
         const lag = opts.sendLagUs?.(cell.id, g.name, clientIndex);
+        const intervals = opts.intervals?.(cell.id, g.name, clientIndex, T0);
+        if (intervals) {
+          const seconds = intervals.reduce((a, iv) => a + iv.ok, 0);
+          const errors: Record<string, number> = {};
+          for (const iv of intervals) for (const [k, v] of Object.entries(iv.errors)) errors[k] = (errors[k] ?? 0) + v;
+          const failed = Object.values(errors).reduce((a, b) => a + b, 0);
+          return clientResult({
+            group: g.name,
+            clientIndex,
+            tool: g.tool,
+            loadModel: g.load.model,
+            startedAt: T0,
+            endedAt: T0 + 20_000,
+            requests: { sent: seconds + failed, completed: seconds, ok: seconds },
+            errors,
+            latenciesUs: Array(seconds).fill(lat),
+            intervals,
+          });
+        }
         return clientResult({
           group: g.name,
           clientIndex,
@@ -211,7 +248,8 @@ export function cellsOf(scenario: Scenario, opts: RunOptions = {}): CellSummary[
       ...clientContainers(cell, opts),
     ];
     const host = hostOf(opts.elsewhereCores?.(cell.id) ?? 0.02);
-    return summariseCell({ cell, results, containers, containersWindowMs: 20_000, host });
+    const events = opts.events?.(cell.id, T0);
+    return summariseCell({ cell, results, containers, containersWindowMs: 20_000, host, ...(events ? { events } : {}) });
   });
 }
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { merge, summarise } from "../../../src/measure/histogram.js";
 import { RunSummarySchema, runProblems, summariseRun } from "../../../src/measure/run-summary.js";
-import { cellsOf, differingRepeats, runOf, twoRepeats, validScenario } from "../fixtures.js";
+import type { EventRecord } from "../../../src/events/record.js";
+import { cellsOf, differingRepeats, runOf, secondsOf, twoRepeats, validScenario } from "../fixtures.js";
 
 describe("summariseRun", () => {
   const scenario = validScenario(); // 2 models x 2 topologies x 1 workload (2 groups) x 3 repeats
@@ -188,5 +189,54 @@ describe("summariseRun", () => {
       cgroupVersion: "2",
       storageDriver: "overlay2",
     });
+  });
+});
+
+describe("summariseRun: events and timelines", () => {
+  const scenario = validScenario();
+  // main: 2 clients x 10 req/s for 20 s; a container kill at 8 s empties seconds 8-9 of client 0 in
+  // every repeat; in r3 it never comes back. The probe group gives no per-second figures.
+  const intervals = (id: string, group: string, clientIndex: number, t0: number) => {
+    if (group !== "main") return undefined;
+    const down = id.endsWith("r3") ? 12 : 2;
+    const ok = Array.from({ length: 20 }, (_, i) => (clientIndex === 0 && i >= 8 && i < 8 + down ? 0 : 10));
+    const errors: Record<number, Record<string, number>> = {};
+    for (let i = 8; i < 8 + down; i++) if (clientIndex === 0) errors[i] = { reset: 4, http_5xx: 6 };
+    return secondsOf(t0, ok, 2000, errors);
+  };
+  const events = (_id: string, t0: number): EventRecord[] => [
+    { index: 0, action: "kill-container", plannedAt: t0 + 8000, startedAt: t0 + 8000, endedAt: t0 + 8100, detail: "docker kill m-1" },
+  ];
+  const run = runOf(scenario, { intervals, events });
+  const row = run.rows.find((r) => r.key === "py-threads.1x1cpu-w2.fib30.main")!;
+
+  it("aggregates each event over the repeats: recovery time of those that recovered, the others counted", () => {
+    expect(row.events).toHaveLength(1);
+    const e = row.events[0]!;
+    expect(e).toMatchObject({ index: 0, action: "kill-container", repeats: 3, recovered: 2, didNotRecover: 1, notJudged: 0 });
+    // r1, r2: seconds 8-9 down, healthy from 10: 2000 ms after the event
+    expect(e.recoveryMs).toMatchObject({ n: 2, mean: 2000, min: 2000, max: 2000 });
+    expect(e.errorsTotal).toBe(2 * 2 * 10 + 12 * 10);
+    expect(e.noReply).toEqual({ reset: 2 * 2 * 4 + 12 * 4 });
+    expect(e.worstSecond).toMatchObject({ errors: 10, ok: 10 });
+  });
+
+  it("keeps one timeline per cell key, in row order, from the first ok repeat", () => {
+    expect(run.timelines.map((t) => `${t.cellKey} r${t.repeat}`)).toEqual([
+      "py-threads.1x1cpu-w2.fib30 r1",
+      "py-threads.2x0p5cpu.fib30 r1",
+      "gunicorn-sync.1x1cpu-w2.fib30 r1",
+      "gunicorn-sync.2x0p5cpu.fib30 r1",
+    ]);
+    const t = run.timelines[0]!;
+    expect(t.timeseries.groups.find((g) => g.group === "main")!.ok.slice(7, 11)).toEqual([20, 10, 10, 20]);
+    expect(t.events[0]!.atSecond).toBe(8);
+    expect(RunSummarySchema.parse(JSON.parse(JSON.stringify(run)))).toEqual(run);
+  });
+
+  it("a run without per-second figures has no timelines and no row events", () => {
+    const plain = runOf(scenario);
+    expect(plain.timelines).toEqual([]);
+    expect(plain.rows.every((r) => r.events.length === 0)).toBe(true);
   });
 });
