@@ -1,0 +1,103 @@
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import YAML from "yaml";
+import { afterAll, describe, expect, it } from "vitest";
+import { CellSummarySchema, type CellSummary } from "../../orchestrator/src/measure/cell-summary.js";
+import { docker } from "../../orchestrator/src/docker/client.js";
+import { runScenario } from "../../orchestrator/src/run/runner.js";
+
+// Scripted events carried out by the orchestrator while the load runs, with real containers:
+// short windows, light open loads (k6, so that X-Worker shows which processes answered).
+const dirs: string[] = [];
+afterAll(async () => {
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
+
+async function runOneCell(scenario: Record<string, unknown>): Promise<{ cell: CellSummary; log: string[]; runId: string }> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), "fiblab-events-"));
+  dirs.push(dir);
+  const file = path.join(dir, "events.yaml");
+  await writeFile(file, YAML.stringify(scenario));
+  const log: string[] = [];
+  const out = await runScenario(file, { resultsDir: path.join(dir, "results"), events: { log: (l) => log.push(l) } });
+  expect(out.status).toBe("complete");
+  const id = out.summary!.cells[0]!.id;
+  const cell = CellSummarySchema.parse(JSON.parse(await readFile(path.join(out.dir, "cells", id, "summary.json"), "utf8")));
+  return { cell, log, runId: out.runId };
+}
+
+async function leftovers(runId: string): Promise<number> {
+  return (await docker.listContainers({ all: true, filters: { label: [`fiblab.run=${runId}`] } })).length;
+}
+
+const group = (rate: number, request: string) => ({
+  name: "main",
+  protocol: "http",
+  tool: "k6",
+  load: { model: "open", rate },
+  request,
+  clients: { count: 1, cpus: 0.5 },
+});
+
+describe("scripted events", () => {
+  it("kill-worker: the py-prefork master respawns the worker, a new pid answers, the record and errors are in the summary", async () => {
+    const { cell, log, runId } = await runOneCell({
+      name: "events-kill-worker",
+      models: ["py-prefork"],
+      topologies: [{ replicas: 1, cpus: 1, workers: 2 }],
+      workloads: [
+        { name: "kill", duration: "6s", warmup: "1s", groups: [group(40, "fib 18")], events: [{ at: "2s", action: "kill-worker" }] },
+      ],
+    });
+    expect(cell.status, cell.error).toBe("ok");
+    expect(cell.events).toHaveLength(1);
+    const e = cell.events[0]!;
+    expect(e.error, log.join("\n")).toBeUndefined();
+    expect(e.action).toBe("kill-worker");
+    expect(e.startedAt - e.plannedAt).toBeLessThan(500);
+    expect(e.worker).toMatch(/^[0-9a-f]+\/\d+$/);
+    expect(e.replacement).toMatch(/^[0-9a-f]+\/\d+$/);
+    expect(e.replacement).not.toBe(e.worker);
+    expect(e.recoveredAt! - e.endedAt).toBeLessThan(3000);
+    // The killed worker answered before, the new one after: both in X-Worker.
+    const g = cell.groups[0]!;
+    const processes = Object.keys(g.workers.counts).map((w) => w.split("/").slice(0, 2).join("/"));
+    expect(processes).toContain(e.worker);
+    expect(processes).toContain(e.replacement);
+    // Whatever the kill cost is counted in the summary: every request sent is ok or an error.
+    expect(g.requests.ok + g.errorsTotal).toBe(g.requests.sent);
+    expect(g.requests.ok).toBeGreaterThan(200);
+    expect(await leftovers(runId)).toBe(0);
+  });
+
+  it("kill-container: one of two replicas restarts under on-failure and the front keeps serving through the other", async () => {
+    const { cell, log, runId } = await runOneCell({
+      name: "events-kill-container",
+      models: ["py-threads"],
+      topologies: [{ replicas: 2, cpus: 0.5, restart: "on-failure" }],
+      workloads: [
+        {
+          name: "crash",
+          duration: "8s",
+          warmup: "1s",
+          groups: [group(40, "fib 15")],
+          events: [{ at: "2s", action: "kill-container", replica: 1 }],
+        },
+      ],
+    });
+    expect(cell.status, cell.error).toBe("ok");
+    expect(cell.topology.id).toBe("2x0p5cpu-restartonfailure");
+    const e = cell.events[0]!;
+    expect(e.error, log.join("\n")).toBeUndefined();
+    expect(e.restartCount).toBe(1);
+    expect(e.recoveredAt).not.toBeNull();
+    expect(e.detail).toMatch(/restart policy on-failure: running again/);
+    const g = cell.groups[0]!;
+    expect(g.requests.ok).toBeGreaterThan(g.requests.sent * 0.8);
+    // Ok replies in every second of the window, the kill's second included.
+    const series = cell.timeseries?.groups.find((s) => s.group === "main");
+    if (series) for (const [second, ok] of series.ok.entries()) expect(ok, `second ${second}`).toBeGreaterThan(0);
+    expect(await leftovers(runId)).toBe(0);
+  });
+});
