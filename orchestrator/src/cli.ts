@@ -8,7 +8,7 @@ import { ScenarioError } from "./scenario/load.js";
 import { UserError } from "./errors.js";
 import { planScenario, runScenario } from "./run/runner.js";
 import { progressDisplay } from "./run/progress.js";
-import { listRuns } from "./archive/index.js";
+import { listRuns, writeComparePage, writeIndexPage } from "./archive/index.js";
 import { runProblems, RunSummarySchema } from "./measure/run-summary.js";
 import { renderMarkdown } from "./report/markdown.js";
 import { renderHtml } from "./report/html.js";
@@ -106,16 +106,25 @@ program
 
 program
   .command("results")
-  .description("list archived runs")
+  .description("list archived runs and rewrite results/index.html")
   .option("--json", "as JSON")
   .action(async (opts: { json?: boolean }) => {
     const runs = await listRuns(resultsDir);
+    // The page (and the compare pages it links) follows the archive even when a run's own rewrite failed.
+    const page = runs.length > 0 ? await writeIndexPage(resultsDir) : undefined;
     if (opts.json) return console.log(JSON.stringify(runs, null, 2));
     if (runs.length === 0) return console.log("no runs yet; try: npm run lab -- run loadtests/scenarios/smoke.yaml");
     for (const r of runs) {
       console.log([r.dir ?? r.id, r.status, r.scenario ?? "", `${r.cells ?? "?"} cells`].join("  "));
     }
+    if (page) console.error(`HTML index: ${shownPath(page)}`);
   });
+
+/** Relative to the working folder when inside it, else absolute. */
+function shownPath(p: string): string {
+  const rel = path.relative(process.cwd(), p);
+  return rel.startsWith("..") || path.isAbsolute(rel) ? path.resolve(p) : rel;
+}
 
 async function resolveRun(ref: string): Promise<string> {
   const candidates = [ref, path.join(resultsDir, ref)];
@@ -152,12 +161,15 @@ program
 
 program
   .command("compare")
-  .description("compare two runs of the same scenario, cell by cell")
+  .description("compare two runs of the same scenario, cell by cell (Markdown; the HTML page goes to results/compare/)")
   .argument("<base>", "run id or folder")
   .argument("<next>", "run id or folder")
   .action(async (a: string, b: string) => {
-    const [base, next] = await Promise.all([resolveRun(a).then(readSummary), resolveRun(b).then(readSummary)]);
+    const [baseDir, nextDir] = await Promise.all([resolveRun(a), resolveRun(b)]);
+    const [base, next] = await Promise.all([readSummary(baseDir), readSummary(nextDir)]);
     console.log(renderComparisonMarkdown(compareRuns(base, next)));
+    const html = await writeComparePage(resultsDir, baseDir, nextDir, { base, next });
+    console.error(`HTML comparison: ${shownPath(html)}`);
   });
 
 program

@@ -1,7 +1,11 @@
 import { open, readdir, readFile, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { z } from "zod";
-import { writeJsonAtomic } from "./atomic.js";
+import { RunSummarySchema, type RunSummary } from "../measure/run-summary.js";
+import { readChartJs } from "../report/chartjs.js";
+import { renderComparisonHtml } from "../report/compare-html.js";
+import { writeFileAtomic, writeJsonAtomic } from "./atomic.js";
+import { COMPARE_DIR, compareFile, comparePairs, hrefOf, INDEX_PAGE_FILE, renderIndexPage } from "./index-page.js";
 import { INCOMPLETE_PREFIX, INCOMPLETE_SUFFIX, parseUtcStamp, type RunDir } from "./run-dir.js";
 
 /** results/index.json: one entry per run that reached its end (finished or abandoned). */
@@ -84,15 +88,25 @@ export async function updateIndex(resultsDir: string, modify: (index: RunIndex) 
   });
 }
 
-/** Add a run, or replace the entry with the same id; runs stay sorted by start time. */
-export async function recordRun(resultsDir: string, entry: RunIndexEntry): Promise<RunIndex> {
+/**
+ * Add a run, or replace the entry with the same id; runs stay sorted by start time. Then
+ * results/index.html is rewritten (with the compare pages it links): index.json is the record,
+ * the page is derived from it, so a page that cannot be written is a warning, never a lost run.
+ */
+export async function recordRun(resultsDir: string, entry: RunIndexEntry, opts: { page?: boolean } = {}): Promise<RunIndex> {
   const checked = RunIndexEntrySchema.parse(entry);
-  return updateIndex(resultsDir, (index) => ({
+  const index = await updateIndex(resultsDir, (index) => ({
     ...index,
     runs: [...index.runs.filter((r) => r.id !== checked.id), checked].sort(
       (a, b) => a.startedAt.localeCompare(b.startedAt) || a.id.localeCompare(b.id),
     ),
   }));
+  if (opts.page !== false) {
+    await writeIndexPage(resultsDir).catch((e: unknown) => {
+      console.error(`warning: ${path.join(resultsDir, INDEX_PAGE_FILE)} not rewritten: ${e instanceof Error ? e.message : String(e)}`);
+    });
+  }
+  return index;
 }
 
 /** The index entry of a run folder that was finalized or abandoned. */
@@ -174,3 +188,97 @@ export async function listRuns(resultsDir: string): Promise<RunListing[]> {
   }
   return listed.sort((a, b) => (a.startedAt ?? "").localeCompare(b.startedAt ?? "") || a.id.localeCompare(b.id));
 }
+
+/** A run's summary.json, or an error that says in one line which file and field are wrong. */
+async function readRunSummary(dir: string): Promise<RunSummary> {
+  const file = path.join(dir, "summary.json");
+  const parsed = RunSummarySchema.safeParse(JSON.parse(await readFile(file, "utf8")));
+  if (parsed.success) return parsed.data;
+  const first = parsed.error.issues[0];
+  const where = first ? `${first.path.join(".")}: ${first.message}` : "invalid";
+  throw new Error(`${file} does not match the current summary schema (${where}; ${parsed.error.issues.length} problem(s))`);
+}
+
+async function mtimeOf(p: string): Promise<number | undefined> {
+  return stat(p).then(
+    (s) => s.mtimeMs,
+    () => undefined,
+  );
+}
+
+/** A relative href from a folder to a file, each segment encoded. */
+function relativeHref(fromDir: string, to: string): string {
+  return hrefOf(...path.relative(fromDir, to).split(path.sep));
+}
+
+/**
+ * Write the HTML comparison of two run folders to results/compare/<base>__<next>.html (the name
+ * from the summaries' run ids), with links to both reports and to index.html relative to it.
+ * Returns the page's path.
+ */
+export async function writeComparePage(
+  resultsDir: string,
+  baseDir: string,
+  nextDir: string,
+  opts: { base?: RunSummary; next?: RunSummary; chartJs?: string } = {},
+): Promise<string> {
+  const [base, next] = await Promise.all([opts.base ?? readRunSummary(baseDir), opts.next ?? readRunSummary(nextDir)]);
+  const file = path.join(resultsDir, ...compareFile(base.runId, next.runId).split("/"));
+  const from = path.dirname(file);
+  const html = renderComparisonHtml(
+    base,
+    next,
+    { chartJs: opts.chartJs ?? (await readChartJs()) },
+    {
+      baseReport: relativeHref(from, path.join(baseDir, "report.html")),
+      nextReport: relativeHref(from, path.join(nextDir, "report.html")),
+      index: relativeHref(from, path.join(resultsDir, INDEX_PAGE_FILE)),
+    },
+  );
+  await writeFileAtomic(file, html);
+  return file;
+}
+
+/**
+ * The compare pages the index links (consecutive complete runs of each scenario), written where
+ * missing or older than either run's summary. Returns the pages that exist afterwards; a pair
+ * whose summaries cannot be read is left out (and gets no link).
+ */
+async function refreshComparePages(resultsDir: string, runs: readonly RunListing[]): Promise<Set<string>> {
+  const present = new Set<string>();
+  let chartJs: string | undefined;
+  for (const pair of comparePairs(runs)) {
+    const [baseDir, nextDir] = [pair.base.dir, pair.next.dir].map((d) => path.join(resultsDir, d)) as [string, string];
+    const page = await mtimeOf(path.join(resultsDir, ...pair.file.split("/")));
+    const sources = await Promise.all([baseDir, nextDir].map((d) => mtimeOf(path.join(d, "summary.json"))));
+    if (sources.some((m) => m === undefined)) continue;
+    if (page === undefined || sources.some((m) => (m as number) > page)) {
+      try {
+        chartJs ??= await readChartJs();
+        await writeComparePage(resultsDir, baseDir, nextDir, { chartJs });
+      } catch (e) {
+        console.error(`warning: ${pair.file} not written: ${e instanceof Error ? e.message : String(e)}`);
+        continue;
+      }
+    }
+    present.add(pair.file);
+  }
+  return present;
+}
+
+/**
+ * Rewrite results/index.html (atomically) from the runs listRuns() finds, after writing the
+ * compare pages it links. The page itself is written under the index lock, so the last of two
+ * runs finishing together writes the page that lists both. Returns its path.
+ */
+export async function writeIndexPage(resultsDir: string, now: () => Date = () => new Date()): Promise<string> {
+  const compares = await refreshComparePages(resultsDir, await listRuns(resultsDir));
+  const file = path.join(resultsDir, INDEX_PAGE_FILE);
+  await withLock(resultsDir, async () => {
+    const runs = await listRuns(resultsDir);
+    await writeFileAtomic(file, renderIndexPage(runs, { generatedAt: now().toISOString(), compares }));
+  });
+  return file;
+}
+
+export { COMPARE_DIR, INDEX_PAGE_FILE };
