@@ -180,6 +180,34 @@ program
     console.log(`removed ${r.containers} container(s) and ${r.networks} network(s)`);
   });
 
+program
+  .command("export")
+  .description("write a scenario's cells for another engine")
+  .command("k8s")
+  .description("write Kubernetes manifests for a scenario's cells, one YAML file per cell (docs/KUBERNETES.md)")
+  .argument("<scenario>", "scenario file (YAML)")
+  .option("--cell <id>", "only this cell (an id from lab plan)")
+  .option("--out <dir>", "output folder (default: results/k8s-<scenario>)")
+  .option("--registry <prefix>", "prefix every image: <prefix>/fiblab/<name>:latest")
+  .option("--namespace <name>", "namespace of every object", "fiblab")
+  .option("--results-claim <name>", "PersistentVolumeClaim the clients write their results to", "fiblab-results")
+  .option("--start-at <epoch-ms>", "the Node clients' common start (START_AT); default: each starts with its pod", parseSeed)
+  .option("--seed <n>", "seed of the cell order and the clients' draws", parseSeed)
+  .action(
+    async (
+      file: string,
+      opts: { cell?: string; out?: string; registry?: string; namespace: string; resultsClaim: string; startAt?: number; seed?: number },
+    ) => {
+      const { exportK8s } = await import("./export/k8s-write.js");
+      const name = path.basename(file).replace(/\.ya?ml$/, "");
+      const outDir = path.resolve(opts.out ?? path.join(resultsDir, `k8s-${name}`));
+      const r = await exportK8s({ scenarioFile: file, outDir, ...opts });
+      console.log(
+        `${path.relative(process.cwd(), r.dir) || "."}: ${r.files.length - 2} cell file(s), ${r.files[0]}, export.json (seed ${r.seed})`,
+      );
+    },
+  );
+
 try {
   await program.parseAsync();
 } catch (err) {
