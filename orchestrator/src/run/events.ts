@@ -52,11 +52,17 @@ interface Act {
   measureEnd: number;
 }
 
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, Math.max(0, ms));
-    signal?.addEventListener("abort", () => (clearTimeout(t), resolve()), { once: true });
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      clearTimeout(t);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const t = setTimeout(done, Math.max(0, ms));
+    signal?.addEventListener("abort", done, { once: true });
   });
+}
 
 /** Schedules every event of a cell from the measurement start (epoch ms). */
 export function scheduleEvents(input: CellEventsInput, measureStart: number): ScheduledEvents {
@@ -281,10 +287,12 @@ async function rollWorkers(signal: string, act: Act): Promise<Outcome> {
     signalHost(state.mainPid, signal);
     const done = await until(async () => {
       const now = workerProcesses(await processesOf(r.id), state.mainPid, "children", helpers);
-      return now.length >= before.length && now.every((p) => !old.has(p.pid)) ? Date.now() : undefined;
+      // Every old worker gone, new ones in their place (a master may come back to its configured
+      // count: gunicorn's HUP re-reads WORKERS, undoing a TTIN).
+      return now.length > 0 && now.every((p) => !old.has(p.pid)) ? { at: Date.now(), count: now.length } : undefined;
     }, act);
     if (done === undefined) throw new Error(`${r.name}: old workers still there when the event was cut (SIG${signal})`);
-    notes.push(`${r.name}: ${before.length} workers replaced in ${done - t0} ms`);
+    notes.push(`${r.name}: ${before.length} workers replaced by ${done.count} in ${done.at - t0} ms`);
   }
   return { target: d.model, detail: `SIG${signal} to the master: ${notes.join("; ")}` };
 }
