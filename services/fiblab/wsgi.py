@@ -9,6 +9,7 @@ import sys
 import threading
 import time
 
+from . import interpreter
 from .core import OK_BODY, REASON, Compute, Sleep, fib_body, route, worker_id
 
 # gevent's pywsgi and uWSGI pass an absolute-form target ("GET http://host/fib/5", which a
@@ -25,11 +26,16 @@ def _path(environ) -> str:
 
 def _threaded(environ) -> bool:
     """Do several threads of this process run the app (gthread, uWSGI threads)? Then X-Worker
-    names the thread. gevent's servers also set wsgi.multithread, but their "threads" are
-    greenlets, one per connection: naming them would give every connection a worker of its own."""
+    names the thread. gevent's and eventlet's servers also set wsgi.multithread, but their
+    "threads" are greenlets, one per connection: naming them would give every connection a
+    worker of its own."""
+    if not environ.get("wsgi.multithread"):
+        return False
     monkey = sys.modules.get("gevent.monkey")
-    patched = monkey is not None and monkey.is_module_patched("threading")
-    return bool(environ.get("wsgi.multithread")) and not patched
+    if monkey is not None and monkey.is_module_patched("threading"):
+        return False
+    patcher = sys.modules.get("eventlet.patcher")
+    return not (patcher is not None and patcher.is_monkey_patched("thread"))
 
 
 def application(environ, start_response):
@@ -43,12 +49,12 @@ def application(environ, start_response):
     else:
         status, body = action
     extra = (threading.current_thread().name,) if _threaded(environ) else ()
-    start_response(
-        f"{status} {REASON[status]}",
-        [
-            ("Content-Type", "text/plain"),
-            ("Content-Length", str(len(body))),
-            ("X-Worker", worker_id(*extra)),
-        ],
-    )
+    headers = [
+        ("Content-Type", "text/plain"),
+        ("Content-Length", str(len(body))),
+        ("X-Worker", worker_id(*extra)),
+    ]
+    if interpreter.REPORTS:
+        headers.append((interpreter.HEADER, interpreter.report()))
+    start_response(f"{status} {REASON[status]}", headers)
     return [b""] if method == "HEAD" else [body]
