@@ -38,16 +38,26 @@ def env_bool(name: str, default: bool) -> bool:
     raise ValueError(f"{name} must be a boolean (1/0, true/false), got {raw!r}")
 
 
-@functools.cache
-def manifest_knobs() -> dict:
+def _read_manifest() -> dict:
     here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     script = os.path.dirname(os.path.abspath(sys.argv[0])) if sys.argv and sys.argv[0] else here
     for folder in (here, script):
         path = os.path.join(folder, "model.json")
         if os.path.exists(path):
             with open(path, encoding="utf-8") as file:
-                return json.load(file).get("knobs", {})
+                return json.load(file)
     raise FileNotFoundError(f"no model.json in {here} or {script}: the knobs' defaults live there")
+
+
+@functools.cache
+def manifest() -> dict:
+    """This model's model.json, beside the package (/app) or beside the server's script."""
+    return _read_manifest()
+
+
+@functools.cache
+def manifest_knobs() -> dict:
+    return _read_manifest().get("knobs", {})
 
 
 def default(name: str):

@@ -31,8 +31,12 @@ class _Server(BaseApplication):
     def load(self):
         # Imported here, in each worker, as the gunicorn command does: the gevent class
         # monkey-patches a worker before it loads the app.
+        from .interpreter import require
         from .wsgi import application
 
+        # In each worker, after its class has imported what it uses (a worker that fails to
+        # boot makes the arbiter halt): the interpreter must be the one the manifest declares.
+        require()
         return application
 
 

@@ -16,6 +16,7 @@ What the parser covers, and the calls it makes:
 import re
 from typing import NamedTuple
 
+from . import interpreter
 from .core import REASON
 
 MAX_REQUEST_LINE = 8 * 1024
@@ -197,6 +198,8 @@ def response(status: int, body: bytes, keep_alive: bool, worker: str, head: bool
     ]
     if status == 405:
         lines.append("Allow: GET, HEAD")
+    if interpreter.REPORTS:
+        lines.append(f"{interpreter.HEADER}: {interpreter.report()}")
     head_bytes = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
     return head_bytes if head else head_bytes + body
 

@@ -7,10 +7,10 @@ import { planScenario } from "../../src/run/runner.js";
 import { HARDENING, hardenedHostConfig } from "../../src/docker/hardening.js";
 
 describe("the catalog", () => {
-  it("lists the 16 models of the design and the calibration target", async () => {
+  it("lists the 24 models of the design and the calibration target", async () => {
     const catalog = await loadCatalog();
     const models = catalog.filter((m) => m.kind === "model").map((m) => m.name);
-    expect(models).toHaveLength(16);
+    expect(models).toHaveLength(24);
     expect(catalog.filter((m) => m.kind === "calibration").map((m) => m.name)).toEqual(["calibrate"]);
     // Framework models serve HTTP only; every hand-written one serves both.
     for (const m of catalog) {
