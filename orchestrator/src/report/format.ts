@@ -1,4 +1,5 @@
-import type { RowSummary, RunSummary } from "../measure/run-summary.js";
+import { NO_REPLY_KINDS, P99_FACTOR, RECOVERY_SECONDS, THROUGHPUT_TOLERANCE } from "../measure/recovery.js";
+import type { RowEvent, RowSummary, RunSummary } from "../measure/run-summary.js";
 import type { SampleStats, Spread } from "../measure/stats.js";
 import { CLIENT_CPU_SHARE, CLIENT_THROTTLED_SHARE, DELIVERY_THRESHOLD, MACHINE_BUSY_CORES } from "../measure/thresholds.js";
 import type { Load, Topology } from "../scenario/schema.js";
@@ -317,4 +318,77 @@ export function methodNotes(run: RunSummary): string[] {
     "X-Worker evenness: coefficient of variation of replies over processes (and replicas); 0 is perfectly even.",
   );
   return notes;
+}
+
+export const EVENTS_HEADER = [
+  "Model",
+  "Topology",
+  "Group",
+  "Event",
+  "Repeats",
+  "Errors in its window",
+  "No reply",
+  "Time to recover",
+  "Capacity serving / worst second",
+] as const;
+
+function kindsLabel(total: number, kinds: Readonly<Record<string, number>>): string {
+  if (total === 0) return "0";
+  const parts = Object.entries(kinds)
+    .filter(([, n]) => n > 0)
+    .sort((a, b) => b[1] - a[1])
+    .map(([k, n]) => `${k} ${n}`);
+  return `${total} (${parts.join(", ")})`;
+}
+
+const seconds = (ms: number | null) => (ms === null ? DASH : `${num(ms / 1000)} s`);
+
+/** "2.1 s (1.8–2.5 s)", with the repeats that did not recover or could not be judged. */
+export function recoveryLabel(e: RowEvent): string {
+  const parts: string[] = [];
+  const s = e.recoveryMs;
+  if (s.n > 0) parts.push(s.n > 1 ? `${seconds(s.mean)} (${seconds(s.min)}–${seconds(s.max)})` : seconds(s.mean));
+  if (e.didNotRecover > 0) parts.push(`did not recover in ${e.didNotRecover}/${e.repeats}`);
+  if (e.notJudged > 0) parts.push(`no baseline in ${e.notJudged}/${e.repeats}`);
+  return parts.length > 0 ? parts.join("; ") : DASH;
+}
+
+/** scale: how long until the new capacity served; otherwise the worst second of the event's window. */
+export function capacityOrWorstLabel(e: RowEvent): string {
+  if (e.action === "scale") {
+    const s = e.capacityServingMs;
+    const parts: string[] = [];
+    if (s.n > 0)
+      parts.push(`capacity serving after ${s.n > 1 ? `${seconds(s.mean)} (${seconds(s.min)}–${seconds(s.max)})` : seconds(s.mean)}`);
+    if (e.capacityNeverServed > 0) parts.push(`never served in ${e.capacityNeverServed}/${e.repeats}`);
+    return parts.length > 0 ? parts.join("; ") : DASH;
+  }
+  const w = e.worstSecond;
+  if (!w || w.errors === 0) return DASH;
+  return `worst second ${w.second} (r${w.repeat}): ${w.errors} errors, ${w.ok} ok`;
+}
+
+/** One line per row and event: what the event did to that group over the repeats. */
+export function eventRows(run: RunSummary): string[][] {
+  return run.rows.flatMap((r) =>
+    r.events.map((e) => [
+      r.model,
+      r.topology.id,
+      `${r.workload} / ${r.group} (${r.loadModel})`,
+      `#${e.index} ${e.action}${e.failedActions > 0 ? ` ⚠ action failed in ${e.failedActions}/${e.repeats}` : ""}`,
+      String(e.repeats),
+      kindsLabel(e.errorsTotal, e.errors),
+      kindsLabel(e.noReplyTotal, e.noReply),
+      recoveryLabel(e),
+      capacityOrWorstLabel(e),
+    ]),
+  );
+}
+
+/** How the events table was made, from the thresholds the analysis used. */
+export function eventNotes(): string[] {
+  return [
+    `Time to recover: from the event's start until per-second throughput is back within ${THROUGHPUT_TOLERANCE * 100}% of its pre-event mean and per-second p99 at most ${P99_FACTOR}× the pre-event p99, for ${RECOVERY_SECONDS} seconds in a row, looked for from the second the action ended in; the pre-event figures are over the seconds before the event (the window's first second and seconds an earlier event disturbed left out). Mean (min–max) over the repeats that recovered.`,
+    `Errors in its window: from the second the event started in through the end of the recovery (or the window's end). No reply: of those, the requests sent that got no reply at all (${NO_REPLY_KINDS.join(", ")}).`,
+  ];
 }

@@ -10,9 +10,13 @@ import {
   sections,
   sendLagLines,
   coldStartLines,
+  eventNotes,
+  eventRows,
+  EVENTS_HEADER,
   TABLE_HEADER,
   tableRow,
 } from "./format.js";
+import { TIMELINE_DRAW, timelineCharts, timelineHtml } from "./timeline.js";
 
 /**
  * The run as one self-contained HTML page: the tables of the Markdown report plus charts drawn by
@@ -93,6 +97,7 @@ th, td { border: 1px solid #ccc; padding: 0.25rem 0.5rem; text-align: left; vert
 th { background: #f3f3f3; }
 td:nth-child(n+4) { font-variant-numeric: tabular-nums; }
 .charts { display: grid; grid-template-columns: 1fr 1fr; gap: 1rem; }
+details { margin: 0.5rem 0; } summary { cursor: pointer; font-weight: 600; }
 .chart { position: relative; height: 320px; }
 .model-open { color: #0a5; } .model-closed { color: #a50; }
 .warning { background: #fff4e0; border-left: 4px solid #e08a00; padding: 0.4rem 0.6rem; }
@@ -147,6 +152,20 @@ const DRAW = `
 })();
 `;
 
+/** The events table and the timelines' sections, and the timelines' data script (empty without any). */
+function eventsAndTimelines(run: RunSummary): { body: string[]; script: string } {
+  const body: string[] = [];
+  const events = eventRows(run);
+  if (events.length > 0) {
+    body.push("<section>", "<h2>Events</h2>", "<ul>", ...eventNotes().map((n) => `<li>${escapeHtml(n)}</li>`), "</ul>");
+    body.push(table(EVENTS_HEADER, events), "</section>");
+  }
+  const timelines = timelineCharts(run);
+  body.push(...timelineHtml(timelines, escapeHtml));
+  const script = timelines.length > 0 ? `<script id="fiblab-timelines" type="application/json">${jsonForScript(timelines)}</script>\n` : "";
+  return { body, script };
+}
+
 export function renderHtml(run: RunSummary, assets: HtmlAssets): string {
   const title = `fiblab run ${run.runId}: ${run.scenario}`;
   const failed = run.cells.filter((c) => c.status !== "ok").length;
@@ -184,7 +203,12 @@ export function renderHtml(run: RunSummary, assets: HtmlAssets): string {
     );
     const starts = coldStartLines(s.rows);
     if (starts.length > 0) {
-      body.push("<p>Cold start (from <code>up</code> to the first correct answer through the front):</p>", "<ul>", ...starts.map((l) => `<li>${escapeHtml(l)}</li>`), "</ul>");
+      body.push(
+        "<p>Cold start (from <code>up</code> to the first correct answer through the front):</p>",
+        "<ul>",
+        ...starts.map((l) => `<li>${escapeHtml(l)}</li>`),
+        "</ul>",
+      );
     }
     const lags = sendLagLines(s.rows);
     if (lags.length > 0) {
@@ -203,6 +227,9 @@ export function renderHtml(run: RunSummary, assets: HtmlAssets): string {
     );
   });
 
+  const extra = eventsAndTimelines(run);
+  body.push(...extra.body);
+
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -213,8 +240,8 @@ export function renderHtml(run: RunSummary, assets: HtmlAssets): string {
 <body>
 ${body.join("\n")}
 <script id="fiblab-data" type="application/json">${jsonForScript(charts)}</script>
-<script>${scriptSafe(assets.chartJs)}</script>
-<script>${DRAW}</script>
+${extra.script}<script>${scriptSafe(assets.chartJs)}</script>
+<script>${DRAW}${TIMELINE_DRAW}</script>
 </body>
 </html>
 `;

@@ -9,6 +9,9 @@ import {
   sections,
   sendLagLines,
   coldStartLines,
+  eventNotes,
+  eventRows,
+  EVENTS_HEADER,
   TABLE_HEADER,
   tableRow,
 } from "./format.js";
@@ -83,6 +86,12 @@ export function renderMarkdown(run: RunSummary): string {
       for (const n of notes) out.push(`- ${n}`);
       out.push("");
     }
+  }
+  const events = eventRows(run);
+  if (events.length > 0) {
+    out.push("## Events", "");
+    for (const n of eventNotes()) out.push(`- ${n}`);
+    out.push("", markdownTable(EVENTS_HEADER, events), "");
   }
   return `${out.join("\n").trimEnd()}\n`;
 }

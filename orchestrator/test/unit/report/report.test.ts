@@ -7,7 +7,7 @@ import { renderMarkdown } from "../../../src/report/markdown.js";
 import { merge, summarise } from "../../../src/measure/histogram.js";
 import type { RowSummary } from "../../../src/measure/run-summary.js";
 import { num } from "../../../src/report/format.js";
-import { cellsOf, differingRepeats, runOf, twoRepeats, validScenario } from "../fixtures.js";
+import { cellsOf, differingRepeats, runOf, secondsOf, twoRepeats, validScenario } from "../fixtures.js";
 
 const scenario = validScenario();
 const run = runOf(scenario, {
@@ -304,5 +304,105 @@ describe("the report says what a figure cannot be trusted for", () => {
   it("names the cgroup version and storage driver", () => {
     expect(md).toContain("| cgroup | v2 |");
     expect(md).toContain("| Storage driver | overlay2 |");
+  });
+});
+
+describe("events and timelines in the reports", () => {
+  // main: 2 clients x 10 req/s; a container kill at 8 s empties 2 seconds of client 0 (r3: for good).
+  const withEvents = runOf(scenario, {
+    intervals: (id, group, clientIndex, t0) => {
+      if (group !== "main") return undefined;
+      const down = id.endsWith("r3") ? 12 : 2;
+      const ok = Array.from({ length: 20 }, (_, i) => (clientIndex === 0 && i >= 8 && i < 8 + down ? 0 : 10));
+      const errors: Record<number, Record<string, number>> = {};
+      for (let i = 8; i < 8 + down; i++) if (clientIndex === 0) errors[i] = { reset: 4, http_5xx: 6 };
+      return secondsOf(t0, ok, 2000, errors);
+    },
+    events: (id, t0) => [
+      { index: 0, action: "kill-container", plannedAt: t0 + 8000, startedAt: t0 + 8000, endedAt: t0 + 8100, detail: "docker kill" },
+      ...(id.startsWith("gunicorn-sync")
+        ? [
+            {
+              index: 1,
+              action: "scale" as const,
+              plannedAt: t0 + 14_000,
+              startedAt: t0 + 14_000,
+              endedAt: t0 + 15_000,
+              detail: "scale to 3",
+              capacityServingMs: 2500,
+            },
+          ]
+        : []),
+    ],
+  });
+
+  it("Markdown: an events table with errors, no reply, time to recover and capacity or worst second", () => {
+    const md = renderMarkdown(withEvents);
+    expect(md).toContain("## Events");
+    expect(md).toMatch(
+      /\| Model \| Topology \| Group \| Event \| Repeats \| Errors in its window \| No reply \| Time to recover \| Capacity serving \/ worst second \|/,
+    );
+    const line = md.split("\n").find((l) => l.startsWith("| py-threads | 1x1cpu-w2 | fib30 / main (open) | #0 kill-container |"))!;
+    expect(line).toBeDefined();
+    const cells = line.split(" | ");
+    expect(cells[4]).toBe("3");
+    expect(cells[5]).toBe("160 (http_5xx 96, reset 64)");
+    expect(cells[6]).toBe("64 (reset 64)");
+    expect(cells[7]).toBe("2.00 s (2.00 s–2.00 s); did not recover in 1/3");
+    expect(cells[8]).toMatch(/^worst second \d+ \(r\d\): 10 errors, 10 ok/);
+    const scale = md.split("\n").find((l) => l.startsWith("| gunicorn-sync | 1x1cpu-w2 | fib30 / main (open) | #1 scale |"))!;
+    expect(scale).toContain("capacity serving after 2.50 s (2.50 s–2.50 s)");
+    expect(md).toContain("within 5% of its pre-event mean");
+    expect(renderMarkdown(run)).not.toContain("## Events");
+  });
+
+  const html = renderHtml(withEvents, { chartJs: "" });
+
+  it("HTML: the events table and one timeline per cell key, with events open", () => {
+    expect(html).toContain("<h2>Events</h2>");
+    expect(html).toContain("<h2>Timelines</h2>");
+    expect(html.match(/<details open>/g)).toHaveLength(4);
+    expect(html.match(/<canvas id="timeline-\d-(tp|lat|cpu|live)">/g)).toHaveLength(16);
+    const json = /<script id="fiblab-timelines" type="application\/json">(.*?)<\/script>/s.exec(html)![1]!;
+    const t = JSON.parse(json);
+    expect(t[0].groups[0].ok.slice(7, 11)).toEqual([20, 10, 10, 20]);
+    expect(t[0].events).toEqual([{ at: 8, end: 8.1, label: "#0 kill-container" }]);
+    expect(renderHtml(run, { chartJs: "" })).not.toMatch(/<script id="fiblab-timelines"|<h2>Timelines/); // a run without per-second figures
+  });
+
+  it("HTML: the drawing script makes four line charts per timeline and marks the events", () => {
+    const scripts = [...html.matchAll(/<script(?: [^>]*)?>(.*?)<\/script>/gs)].map((m) => m[1]!);
+    expect(scripts).toHaveLength(4);
+    const configs: any[] = [];
+    const sandbox = {
+      document: {
+        getElementById: (id: string) =>
+          id === "fiblab-data" ? { textContent: scripts[0] } : id === "fiblab-timelines" ? { textContent: scripts[1] } : { id },
+      },
+      Chart: function (_el: unknown, config: any) {
+        configs.push(config);
+      },
+    };
+    vm.runInNewContext(scripts[3]!, sandbox);
+    const timeline = configs.filter((c) => c.plugins?.[0]?.id === "fiblabEvents");
+    expect(timeline).toHaveLength(16);
+    expect(timeline[1].options.scales.y.type).toBe("logarithmic");
+    expect(timeline[0].data.datasets[0].data[8]).toEqual({ x: 8.5, y: 10 });
+    const drawn: string[] = [];
+    const ctx = new Proxy(
+      {},
+      {
+        get: (_t, k: string) =>
+          typeof k === "string" && /^[a-z]/.test(k) ? (...a: unknown[]) => drawn.push(`${k}(${a.join(",")})`) : undefined,
+        set: () => true,
+      },
+    );
+    timeline[0].plugins[0].afterDatasetsDraw({
+      ctx,
+      chartArea: { top: 10, bottom: 110 },
+      scales: { x: { getPixelForValue: (v: number) => 100 + 10 * v } },
+    });
+    expect(drawn).toContain("moveTo(180,10)");
+    expect(drawn).toContain("fillText(#0 kill-container,183,21)");
   });
 });
