@@ -148,13 +148,13 @@ describe("M/D/1 and M/D/c", () => {
 });
 
 describe("one shared queue against round-robin queues", () => {
-  const at = (rate: number, serviceMs: SimulationInput["serviceMs"], discipline: SimulationInput["discipline"]) =>
-    sim({ rate, serviceMs, servers: 2, discipline, requests: 200_000 });
+  const at = (rate: number, serviceMs: SimulationInput["serviceMs"], discipline: SimulationInput["discipline"], requests = 200_000) =>
+    sim({ rate, serviceMs, servers: 2, discipline, requests });
 
   it("constant service: every layout gives every request the same wait (M/D/2 = 2×E2/D/1)", () => {
-    const shared = at(1600, 1, "shared");
-    expect(at(1600, 1, "round-robin")).toEqual(shared);
-    expect(at(1600, 1, "least-conn")).toEqual(shared);
+    const shared = at(1600, 1, "shared", 50_000);
+    expect(at(1600, 1, "round-robin", 50_000)).toEqual(shared);
+    expect(at(1600, 1, "least-conn", 50_000)).toEqual(shared);
   });
 
   it("variable service at ρ = 0.8: the shared queue's p99 is lower, least-conn in between", () => {
