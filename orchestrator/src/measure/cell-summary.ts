@@ -24,7 +24,14 @@ import { encode, LatencySummarySchema, merge, SendLagSummarySchema, summarise, s
 import { HostUsageSchema, type HostUsage } from "./host-usage.js";
 import { eventOutcomes, EventOutcomeSchema } from "./recovery.js";
 import { populationCv } from "./stats.js";
-import { buildTimeSeries, TimeSeriesSchema, type BuiltTimeSeries, type ContainerSeries, type ReplicaTick } from "./timeseries.js";
+import {
+  buildTimeSeries,
+  TimeSeriesSchema,
+  type BuiltTimeSeries,
+  type ContainerSeries,
+  type ReplicaTick,
+  type TimeSeries,
+} from "./timeseries.js";
 import { CLIENT_CPU_SHARE, CLIENT_THROTTLED_SHARE, DELIVERY_THRESHOLD, MACHINE_BUSY_CORES, SKEW_NOTE_SHARE } from "./thresholds.js";
 
 /**
@@ -358,6 +365,17 @@ export function cellSeries(input: CellInput): BuiltTimeSeries | null {
     ...(input.containerSeries ? { containers: input.containerSeries } : {}),
     ...(input.replicaTicks ? { replicas: input.replicaTicks } : {}),
   });
+}
+
+/**
+ * cells/<id>/timeseries.json: the cell's seconds with each group's per-second merged histogram
+ * (µs, compressed base64), for re-analysis; null when there are no per-second figures.
+ */
+export function timeseriesArchive(
+  input: CellInput,
+): { format: "fiblab-timeseries/1"; series: TimeSeries; histograms: Record<string, string[]> } | null {
+  const built = cellSeries(input);
+  return built ? { format: "fiblab-timeseries/1", series: built.series, histograms: built.histograms } : null;
 }
 
 /** Whether the host's CPU outside the run's containers crossed MACHINE_BUSY_CORES in the cell's window. */

@@ -82,6 +82,10 @@ export const EventOutcomeSchema = z.object({
   error: z.string().optional(),
   /** scale: from the command until the new capacity served a request, ms; null if it never did. */
   capacityServingMs: z.number().nullable().optional(),
+  /** kill-worker, kill-container: from the event's start until the replacement was there, ms; null if it never was. */
+  replacementMs: z.number().nullable().optional(),
+  /** hang: what became of the hung request ("answered", "status <code>", "cut"). */
+  outcome: z.string().optional(),
   groups: z.array(GroupOutcomeSchema),
 });
 export type EventOutcome = z.infer<typeof EventOutcomeSchema>;
@@ -238,6 +242,10 @@ export function eventOutcomes(
         detail: ev.detail,
         ...(ev.error !== undefined ? { error: ev.error } : {}),
         ...(ev.action === "scale" ? { capacityServingMs: ev.capacityServingMs ?? null } : {}),
+        ...(ev.recoveredAt !== undefined
+          ? { replacementMs: ev.recoveredAt === null ? null : Math.max(0, ev.recoveredAt - ev.startedAt) }
+          : {}),
+        ...(ev.outcome !== undefined ? { outcome: ev.outcome } : {}),
         groups,
       };
     });

@@ -66,6 +66,8 @@ export const RowEventSchema = z.object({
   /** scale: from the command to the new capacity serving, ms, over the repeats where it served; and where it never did. */
   capacityServingMs: SampleStatsSchema,
   capacityNeverServed: z.number().int().nonnegative(),
+  /** kill-worker, kill-container: from the event until the replacement was there, ms, where it came. */
+  replacementMs: SampleStatsSchema,
   /** The worst second (most errors) of any repeat's event window. */
   worstSecond: z.object({ repeat: z.number().int(), second: z.number().int(), errors: z.number().int(), ok: z.number().int() }).nullable(),
 });
@@ -287,6 +289,7 @@ export function rowEvents(okCells: readonly CellSummary[], groupName: string): R
       noReplyTotal: seen.reduce((a, x) => a + x.g.noReplyTotal, 0),
       capacityServingMs: sampleStats(present(capacity)),
       capacityNeverServed: capacity.filter((x) => x === null).length,
+      replacementMs: sampleStats(present(seen.map((x) => x.o.replacementMs))),
       worstSecond: worst,
     };
   });

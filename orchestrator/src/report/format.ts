@@ -363,9 +363,12 @@ export function capacityOrWorstLabel(e: RowEvent): string {
     if (e.capacityNeverServed > 0) parts.push(`never served in ${e.capacityNeverServed}/${e.repeats}`);
     return parts.length > 0 ? parts.join("; ") : DASH;
   }
+  const parts: string[] = [];
+  const r = e.replacementMs;
+  if (r.n > 0) parts.push(`replacement after ${r.n > 1 ? `${seconds(r.mean)} (${seconds(r.min)}–${seconds(r.max)})` : seconds(r.mean)}`);
   const w = e.worstSecond;
-  if (!w || w.errors === 0) return DASH;
-  return `worst second ${w.second} (r${w.repeat}): ${w.errors} errors, ${w.ok} ok`;
+  if (w && w.errors > 0) parts.push(`worst second ${w.second} (r${w.repeat}): ${w.errors} errors, ${w.ok} ok`);
+  return parts.length > 0 ? parts.join("; ") : DASH;
 }
 
 /** One line per row and event: what the event did to that group over the repeats. */

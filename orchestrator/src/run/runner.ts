@@ -10,7 +10,7 @@ import type { Manifest } from "../models/manifest.js";
 import { loadScenarioFile, scenarioContext } from "../scenario/load.js";
 import { expandScenario, type Cell, type Expansion } from "../scenario/expand.js";
 import { DEFAULT_RESTART, type Scenario } from "../scenario/schema.js";
-import { summariseCell, type CellSummary } from "../measure/cell-summary.js";
+import { summariseCell, timeseriesArchive, type CellInput, type CellSummary } from "../measure/cell-summary.js";
 import { summariseRun, type RunSummary } from "../measure/run-summary.js";
 import { RunDir } from "../archive/run-dir.js";
 import { entryFor, recordRun } from "../archive/index.js";
@@ -259,7 +259,7 @@ async function runCell(cell: Cell, manifest: Manifest, d: Deployment, ctx: RunCo
   });
   checkAbort(signal);
   events.phase?.(cell, "collect");
-  return summariseCell({
+  const input: CellInput = {
     ...base,
     coldStartMs: coldStart,
     results: fleet.results,
@@ -269,5 +269,9 @@ async function runCell(cell: Cell, manifest: Manifest, d: Deployment, ctx: RunCo
     events: fleet.events,
     ...(fleet.errors.length > 0 ? { status: "failed" as const, error: `load clients failed: ${fleet.errors.join("; ")}` } : {}),
     finishedAt: new Date().toISOString(),
-  });
+  };
+  // Each second's merged histograms per group, beside the summary's columns.
+  const perSecond = timeseriesArchive(input);
+  if (perSecond) await run.writeJson(`cells/${cell.id}/timeseries.json`, perSecond);
+  return summariseCell(input);
 }

@@ -152,6 +152,16 @@ describe("eventOutcomes", () => {
     expect(eventOutcomes(seriesOf(10), [event(60_000)])[0]!.groups[0]!.verdict).toBe("outside the window");
   });
 
+  it("carries when a killed worker's replacement was there, and what became of a hung request", () => {
+    const [kill, hang] = eventOutcomes(seriesOf(10), [
+      event(3000, { recoveredAt: T0 + 3800 }),
+      event(6000, { index: 1, action: "hang", outcome: "cut" }),
+    ]);
+    expect(kill!.replacementMs).toBe(800);
+    expect(hang!.outcome).toBe("cut");
+    expect(hang!.replacementMs).toBeUndefined();
+  });
+
   it("names the kinds that mean no reply", () => {
     expect([...NO_REPLY_KINDS].sort()).toEqual(["closed", "closed_behind_timeout", "reset", "timeout"]);
   });
