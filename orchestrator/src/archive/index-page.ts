@@ -100,16 +100,16 @@ function linksCell(r: RunListing): string {
 function compareCell(pair: ComparePair | undefined): string {
   if (!pair) return "<td>—</td>";
   const href = escapeHtml(hrefOf(pair.file));
-  return `<td><a class="compare" href="${href}" title="${escapeHtml(`${pair.base.id} → ${pair.next.id}`)}">vs ${escapeHtml(pair.base.id)}</a></td>`;
+  return `<td class="nowrap"><a class="compare" href="${href}" title="${escapeHtml(`${pair.base.id} → ${pair.next.id}`)}">vs ${escapeHtml(pair.base.id)}</a></td>`;
 }
 
 function runRow(r: RunListing, pair: ComparePair | undefined): string {
   const commit = r.gitCommit ? `<code>${escapeHtml(r.gitCommit.slice(0, 12))}</code>` : "—";
   return [
     `<tr id="run-${escapeHtml(r.id)}" class="run run-${r.status}">`,
-    `<td><code>${escapeHtml(r.id)}</code></td>`,
-    `<td>${escapeHtml(utcLabel(r.startedAt))}</td>`,
-    `<td>${escapeHtml(durationLabel(r.startedAt, r.finishedAt))}</td>`,
+    `<td class="nowrap"><code>${escapeHtml(r.id)}</code></td>`,
+    `<td class="nowrap">${escapeHtml(utcLabel(r.startedAt))}</td>`,
+    `<td class="nowrap">${escapeHtml(durationLabel(r.startedAt, r.finishedAt))}</td>`,
     statusCell(r),
     `<td class="num">${r.cells ?? "—"}</td>`,
     `<td>${commit}</td>`,
@@ -145,6 +145,7 @@ table { border-collapse: collapse; margin: 0.5rem 0 1rem; font-size: 0.9rem; }
 th, td { border: 1px solid #ccc; padding: 0.3rem 0.6rem; text-align: left; vertical-align: top; }
 th { background: #f3f3f3; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.nowrap { white-space: nowrap; }
 .status { font-weight: 600; }
 .status-complete { color: #0a6b2d; }
 .status-incomplete, .status-missing { color: #b3261e; }

@@ -1,5 +1,6 @@
 import type { RunSummary } from "../measure/run-summary.js";
 import { compareRuns, type Comparison, type ComparisonRow, type Delta } from "./compare.js";
+import { utcLabel } from "../archive/index-page.js";
 import { DASH, num, pct } from "./format.js";
 import { escapeHtml, type HtmlAssets } from "./html.js";
 
@@ -166,7 +167,8 @@ nav a { margin-right: 1rem; }
 function runLine(label: string, run: RunSummary, href: string | undefined): string {
   const id = href ? `<a href="${escapeHtml(href)}">${escapeHtml(run.runId)}</a>` : escapeHtml(run.runId);
   const commit = run.environment.gitCommit ? `, commit <code>${escapeHtml(run.environment.gitCommit.slice(0, 12))}</code>` : "";
-  return `<li>${label}: ${id} (${escapeHtml(run.scenario)}, started ${escapeHtml(run.startedAt)}, ${run.cells.length} cells${commit})</li>`;
+  const cells = `${run.cells.length} cell${run.cells.length === 1 ? "" : "s"}`;
+  return `<li>${label}: ${id} (${escapeHtml(run.scenario)}, started ${escapeHtml(utcLabel(run.startedAt))}, ${cells}${commit})</li>`;
 }
 
 function headerHtml(base: RunSummary, next: RunSummary, links: CompareLinks): string[] {
