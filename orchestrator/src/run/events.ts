@@ -292,9 +292,27 @@ async function rollWorkers(signal: string, act: Act): Promise<Outcome> {
       return now.length > 0 && now.every((p) => !old.has(p.pid)) ? { at: Date.now(), count: now.length } : undefined;
     }, act);
     if (done === undefined) throw new Error(`${r.name}: old workers still there when the event was cut (SIG${signal})`);
-    notes.push(`${r.name}: ${before.length} workers replaced by ${done.count} in ${done.at - t0} ms`);
+    // A master that stops each old worker before starting its replacement (uvicorn) may still be
+    // starting the last one: count again once the number has held for a moment.
+    const count = await settledCount(async () => workerProcesses(await processesOf(r.id), state.mainPid, "children", helpers).length, act);
+    notes.push(`${r.name}: ${before.length} workers replaced by ${count ?? done.count} in ${done.at - t0} ms`);
   }
   return { target: d.model, detail: `SIG${signal} to the master: ${notes.join("; ")}` };
+}
+
+/** A count once it has stayed the same for SETTLE_MS (at most 5 s). */
+async function settledCount(count: () => Promise<number>, act: Act): Promise<number | undefined> {
+  const SETTLE_MS = 700;
+  let last = await count().catch(() => undefined);
+  let since = Date.now();
+  const deadline = Math.min(act.deadline, Date.now() + 5000);
+  while (Date.now() < deadline && !act.signal.aborted) {
+    await sleep(POLL_MS, act.signal);
+    const now = await count().catch(() => undefined);
+    if (now !== last) [last, since] = [now, Date.now()];
+    else if (Date.now() - since >= SETTLE_MS) break;
+  }
+  return last;
 }
 
 /** Runs a command in a container and returns its standard output. */
