@@ -60,6 +60,15 @@ export function imageRef(name: string, registry?: string): string {
   return registry ? `${registry.replace(/\/+$/, "")}/${ref}` : ref;
 }
 
+/**
+ * Without a registry the images are loaded into the nodes (kind load, k3s ctr import): never pull
+ * them. With one, `:latest` keeps Kubernetes' default for that tag (Always), so a rebuilt image is
+ * the one that runs.
+ */
+export function pullPolicy(registry?: string): { imagePullPolicy?: "IfNotPresent" } {
+  return registry ? {} : { imagePullPolicy: "IfNotPresent" };
+}
+
 const LABEL_VALUE_RE = /^[A-Za-z0-9]([A-Za-z0-9_.-]*[A-Za-z0-9])?$/;
 const shortHash = (s: string) => createHash("sha256").update(s).digest("hex").slice(0, 8);
 

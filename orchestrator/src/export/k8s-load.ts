@@ -11,6 +11,7 @@ import {
   labelValue,
   meta,
   podSecurity,
+  pullPolicy,
   resources,
   TMP_MOUNT,
   TMP_VOLUME,
@@ -105,6 +106,7 @@ function k6TestRun(ctx: CellContext, group: Group, clients: ClientSpec[]): K8sOb
   const podMeta = meta(ctx, name, "client", groupLabels(group));
   const pod = {
     image: imageRef("k6", ctx.opts.registry),
+    ...pullPolicy(ctx.opts.registry),
     env: envList(common),
     resources: resources(group.clients.cpus, groupMemory),
     securityContext: podSecurity(),
@@ -175,6 +177,7 @@ function nodeClientObjects(ctx: CellContext, group: Group, clients: ClientSpec[]
             {
               name: "loadclient",
               image: imageRef("loadclient", ctx.opts.registry),
+              ...pullPolicy(ctx.opts.registry),
               command: ["/bin/sh", "-c", clientWrapper()],
               env: [indexEnv, ...envList(common)],
               resources: resources(group.clients.cpus, groupMemory),

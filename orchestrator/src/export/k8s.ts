@@ -21,6 +21,7 @@ import {
   MODEL_SERVICE,
   MODEL_TCP_PORT,
   podSecurity,
+  pullPolicy,
   resources,
   RESULTS_MOUNT,
   TMP_MOUNT,
@@ -84,6 +85,7 @@ function modelDeployment(ctx: CellContext): K8sObject {
             {
               name: "model",
               image: imageRef(manifest.name, ctx.opts.registry),
+              ...pullPolicy(ctx.opts.registry),
               env: envList(modelEnv(manifest, cell)),
               ports,
               resources: resources(Number(env.CPUS), env.MEMORY ?? MODEL_MEMORY),
@@ -152,6 +154,7 @@ function frontDeployment(ctx: CellContext): K8sObject {
             {
               name: "front",
               image: imageRef("front", ctx.opts.registry),
+              ...pullPolicy(ctx.opts.registry),
               envFrom: [{ configMapRef: { name: FRONT_NAME } }],
               ports: [
                 { name: "http", containerPort: FRONT_HTTP_PORT, protocol: "TCP" },
@@ -260,6 +263,7 @@ export function sharedObjects(opts: K8sExportOptions): K8sObject[] {
           {
             name: "results",
             image: imageRef("loadclient", opts.registry),
+            ...pullPolicy(opts.registry),
             command: ["sleep", "infinity"],
             resources: resources(0.05, "64m"),
             securityContext: containerSecurity(),

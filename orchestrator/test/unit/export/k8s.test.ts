@@ -272,6 +272,10 @@ describe("k8s export of a cell", () => {
     expect(images.length).toBeGreaterThan(0);
     for (const i of images) expect(i).toMatch(/^"image":"prefix\/lab\/fiblab\/[a-z0-9-]+:latest"$/);
     expect(imageRef("front")).toBe("fiblab/front:latest");
+    // Images loaded into the nodes are never pulled; from a registry, :latest keeps Kubernetes' default (Always).
+    expect(JSON.stringify(o)).not.toContain("imagePullPolicy");
+    const local = JSON.stringify(objectsOf(mixed));
+    expect(local.match(/"imagePullPolicy":"IfNotPresent"/g)?.length).toBe(local.match(/"image":/g)?.length);
   });
 });
 
