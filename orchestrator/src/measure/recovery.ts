@@ -12,7 +12,7 @@ import type { GroupSeries, TimeSeries } from "./timeseries.js";
  *   histograms where given, else the median of their p99s) over the seconds before the event,
  *   leaving out second 0 of the window (it starts cold) and the seconds an earlier event disturbed;
  * - **time to recover**: from the event's start until per-second throughput is back within
- *   THROUGHPUT_TOLERANCE of the baseline mean and p99 at most P99_FACTOR × the baseline p99, for
+ *   THROUGHPUT_TOLERANCE of the baseline mean (never less than THROUGHPUT_MIN_SLACK req/s) and p99 at most P99_FACTOR × the baseline p99, for
  *   RECOVERY_SECONDS seconds in a row, looked for from the second the action ended in (a cell
  *   cannot have recovered while the action is still going on); "did not recover" when that never
  *   happens in the window. An open model's throughput is its offered rate when healthy, a closed
@@ -24,6 +24,12 @@ import type { GroupSeries, TimeSeries } from "./timeseries.js";
  */
 
 export const THROUGHPUT_TOLERANCE = 0.05;
+/**
+ * Per-second counts are whole requests: at a few requests per second 5 % is less than one, and an
+ * open model's uniform schedule alone puts one more or one fewer start in a second. So "within
+ * 5 %" is never held to less than this many requests per second.
+ */
+export const THROUGHPUT_MIN_SLACK = 1;
 export const P99_FACTOR = 2;
 export const RECOVERY_SECONDS = 3;
 

@@ -1,4 +1,4 @@
-import { NO_REPLY_KINDS, P99_FACTOR, RECOVERY_SECONDS, THROUGHPUT_TOLERANCE } from "../measure/recovery.js";
+import { NO_REPLY_KINDS, P99_FACTOR, RECOVERY_SECONDS, THROUGHPUT_MIN_SLACK, THROUGHPUT_TOLERANCE } from "../measure/recovery.js";
 import type { RowEvent, RowSummary, RunSummary } from "../measure/run-summary.js";
 import type { SampleStats, Spread } from "../measure/stats.js";
 import { CLIENT_CPU_SHARE, CLIENT_THROTTLED_SHARE, DELIVERY_THRESHOLD, MACHINE_BUSY_CORES } from "../measure/thresholds.js";
@@ -391,7 +391,7 @@ export function eventRows(run: RunSummary): string[][] {
 /** How the events table was made, from the thresholds the analysis used. */
 export function eventNotes(): string[] {
   return [
-    `Time to recover: from the event's start until per-second throughput is back within ${THROUGHPUT_TOLERANCE * 100}% of its pre-event mean and per-second p99 at most ${P99_FACTOR}× the pre-event p99, for ${RECOVERY_SECONDS} seconds in a row, looked for from the second the action ended in; the pre-event figures are over the seconds before the event (the window's first second and seconds an earlier event disturbed left out). Mean (min–max) over the repeats that recovered.`,
+    `Time to recover: from the event's start until per-second throughput is back within ${THROUGHPUT_TOLERANCE * 100}% of its pre-event mean (at least ${THROUGHPUT_MIN_SLACK} req/s either way) and per-second p99 at most ${P99_FACTOR}× the pre-event p99, for ${RECOVERY_SECONDS} seconds in a row, looked for from the second the action ended in; the pre-event figures are over the seconds before the event (the window's first second and seconds an earlier event disturbed left out). Mean (min–max) over the repeats that recovered.`,
     `Errors in its window: from the second the event started in through the end of the recovery (or the window's end). No reply: of those, the requests sent that got no reply at all (${NO_REPLY_KINDS.join(", ")}).`,
   ];
 }

@@ -100,6 +100,15 @@ describe("eventOutcomes", () => {
     expect(eventOutcomes(edge, [event(8000)])[0]!.groups[0]!.recoveredAtSecond).toBe(12);
   });
 
+  it("at a few requests per second, one request more or fewer is still within the tolerance", () => {
+    const slow: Record<number, { ok: number }> = {};
+    for (let i = 0; i < 20; i++) slow[i] = { ok: i % 2 === 0 ? 7 : 8 };
+    slow[10] = { ok: 0 };
+    const g = eventOutcomes(seriesOf(20, slow), [event(10_000)])[0]!.groups[0]!;
+    expect(g.baseline.throughput).toBeCloseTo(68 / 9, 6); // seconds 1-9: 8, 7, 8, ...; 5 % of it is 0.38
+    expect(g.recoveredAtSecond).toBe(11);
+  });
+
   it("an event without effect recovers at once", () => {
     const g = eventOutcomes(seriesOf(20), [event(10_000)])[0]!.groups[0]!;
     expect(g.verdict).toBe("recovered");
