@@ -205,6 +205,7 @@ program
       console.log(
         `${path.relative(process.cwd(), r.dir) || "."}: ${r.files.length - 2} cell file(s), ${r.files[0]}, export.json (seed ${r.seed})`,
       );
+      for (const note of r.notes) console.error(`lab: note: ${note}`);
     },
   );
 

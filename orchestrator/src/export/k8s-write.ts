@@ -29,6 +29,8 @@ export interface ExportOutcome {
   /** Written files, relative to dir. */
   files: string[];
   seed: number;
+  /** What the reader must know: what was left out. */
+  notes: string[];
 }
 
 /** Objects as one multi-document YAML text, under a comment. */
@@ -80,7 +82,12 @@ export async function exportK8s(req: ExportRequest): Promise<ExportOutcome> {
   );
   for (const cell of cells) {
     const file = `${cell.id}.yaml`;
-    const comment = `fiblab cell ${cell.id} (scenario ${scenario.name}, order ${cell.order + 1} of ${expansion.cells.length}, seed ${expansion.seed})\nsee docs/KUBERNETES.md`;
+    const events = cell.workload.events.length;
+    const comment = [
+      `fiblab cell ${cell.id} (scenario ${scenario.name}, order ${cell.order + 1} of ${expansion.cells.length}, seed ${expansion.seed})`,
+      ...(events ? [`not exported: the workload's ${events} scripted event(s); lab run drives them through Docker`] : []),
+      "see docs/KUBERNETES.md",
+    ].join("\n");
     await writeAtomic(path.join(req.outDir, file), toYaml(cellObjects(cell, scenario, catalog, opts, k6Script), comment));
     files.push(file);
   }
@@ -95,5 +102,7 @@ export async function exportK8s(req: ExportRequest): Promise<ExportOutcome> {
   };
   await writeAtomic(path.join(req.outDir, INDEX_FILE), `${JSON.stringify(index, null, 2)}\n`);
   files.push(INDEX_FILE);
-  return { dir: req.outDir, files, seed: expansion.seed };
+  const withEvents = cells.filter((c) => c.workload.events.length > 0).length;
+  const notes = withEvents ? [`${withEvents} cell(s) have scripted events, which are not exported (docs/KUBERNETES.md)`] : [];
+  return { dir: req.outDir, files, seed: expansion.seed, notes };
 }
