@@ -129,12 +129,8 @@ export function healthySecond(g: GroupSeries, i: number, base: Baseline): boolea
   if (base.throughput === null || base.p99 === null) return false;
   const ok = g.ok[i] ?? 0;
   const p99 = g.p99[i];
-  return (
-    Math.abs(ok - base.throughput) <= THROUGHPUT_TOLERANCE * base.throughput &&
-    p99 !== null &&
-    p99 !== undefined &&
-    p99 <= P99_FACTOR * base.p99
-  );
+  const slack = Math.max(THROUGHPUT_TOLERANCE * base.throughput, THROUGHPUT_MIN_SLACK);
+  return Math.abs(ok - base.throughput) <= slack && p99 !== null && p99 !== undefined && p99 <= P99_FACTOR * base.p99;
 }
 
 /** The first second from `from` that opens RECOVERY_SECONDS healthy seconds in a row; null if none. */
