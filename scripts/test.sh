@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+bash scripts/setup-browser.sh  # Chromium for the page tests only, so the demo does not wait for it
 echo "== python unit tests (services/fiblab)"
 (cd services && python3 -m pytest -q -p no:cacheprovider fiblab/tests)
 echo "== node unit tests (services/node-common)"

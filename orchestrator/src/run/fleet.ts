@@ -8,6 +8,7 @@ import { ContainerSampler, type SampledWindow } from "../docker/sampler.js";
 import { launchFleet } from "../fleet/launch.js";
 import type { ContainerStats } from "../measure/container-stats.js";
 import type { HostUsage } from "../measure/host-usage.js";
+import type { ContainerSeries, ReplicaTick } from "../measure/timeseries.js";
 import type { Cell } from "../scenario/expand.js";
 
 export interface CellFleetInput {
@@ -32,6 +33,9 @@ export interface CellFleetOutcome {
   /** The sampled window (the measurement phase), ms. */
   windowMs?: number;
   host?: HostUsage;
+  /** Per-container samples and live replicas over the window, for the cell's time series. */
+  containerSeries: ContainerSeries[];
+  replicaTicks: ReplicaTick[];
   errors: string[];
   /** The workload's scripted events as carried out, in their order. */
   events: EventRecord[];
@@ -160,6 +164,8 @@ export async function runCellFleet(input: CellFleetInput): Promise<CellFleetOutc
     containers: sampled?.containers ?? [],
     ...(sampled ? { windowMs: sampled.windowMs } : {}),
     ...(sampled?.host ? { host: sampled.host } : {}),
+    containerSeries: sampled?.series ?? [],
+    replicaTicks: sampled?.replicas ?? [],
     errors: outcome.clients.flatMap((c) => (c.error ? [`${c.group}[${c.clientIndex}] (${c.tool}): ${c.error}`] : [])),
     events: records,
   };

@@ -267,6 +267,8 @@ async function runCell(cell: Cell, manifest: Manifest, d: Deployment, ctx: RunCo
     ...(fleet.windowMs !== undefined ? { containersWindowMs: fleet.windowMs } : {}),
     ...(fleet.host ? { host: fleet.host } : {}),
     events: fleet.events,
+    containerSeries: fleet.containerSeries,
+    replicaTicks: fleet.replicaTicks,
     ...(fleet.errors.length > 0 ? { status: "failed" as const, error: `load clients failed: ${fleet.errors.join("; ")}` } : {}),
     finishedAt: new Date().toISOString(),
   };
