@@ -12,6 +12,8 @@ echo "== node unit tests (services/node-common)"
 node --test services/node-common/test/
 echo "== go unit tests (the k6 output extension, loadtests/k6/hdrout)"
 (cd loadtests/k6 && go test ./hdrout/)
+echo "== go tests (the k8s export validator, loadtests/k8s-validate)"
+(cd loadtests/k8s-validate && go test ./...)
 echo "== type check"
 npx tsc -p tsconfig.json --noEmit
 echo "== lint (ESLint, Prettier, Ruff)"
