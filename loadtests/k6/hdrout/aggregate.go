@@ -110,6 +110,9 @@ type second struct {
 	ok200  *hdrhistogram.PackedHistogram // every 200 started in this second (wrong answers included)
 	wrong  *hdrhistogram.PackedHistogram // lazily: wrong answers started in this second
 	errors map[string]int64              // non-200 outcomes by kind
+	// lazily: replies per X-Worker answered in this second (by the fiblab_worker sample's time,
+	// the reply's: the script has no start time to give it)
+	workers map[string]int64
 }
 
 type phaseAgg struct {
@@ -250,7 +253,15 @@ func (a *Aggregator) AddSample(s metrics.Sample) {
 		if w == "" {
 			w = "unknown"
 		}
-		p.workers[w] += int64(math.Round(s.Value))
+		n := int64(math.Round(s.Value))
+		p.workers[w] += n
+		if p.seconds != nil {
+			sec := p.second(floorDiv(s.Time.UnixMilli(), 1000))
+			if sec.workers == nil {
+				sec.workers = map[string]int64{}
+			}
+			sec.workers[w] += n
+		}
 	case "dropped_iterations":
 		a.phase(s.Tags).dropped += int64(math.Round(s.Value))
 	}
@@ -330,6 +341,8 @@ type Interval struct {
 	OK        int64            `json:"ok"`
 	Errors    map[string]int64 `json:"errors"`
 	Histogram string           `json:"histogram"`
+	// Replies per X-Worker answered in this second (omitted when none).
+	Workers map[string]int64 `json:"workers,omitempty"`
 }
 
 // Phase is what the file holds for one group and phase.
@@ -458,7 +471,7 @@ func (p *phaseAgg) result() (*Phase, error) {
 			if err != nil {
 				return nil, err
 			}
-			out.Intervals = append(out.Intervals, Interval{T: k * 1000, OK: ok.TotalCount(), Errors: x.errors, Histogram: s})
+			out.Intervals = append(out.Intervals, Interval{T: k * 1000, OK: ok.TotalCount(), Errors: x.errors, Histogram: s, Workers: x.workers})
 		}
 	}
 	return out, nil

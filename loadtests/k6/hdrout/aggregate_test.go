@@ -219,6 +219,17 @@ func TestAggregate(t *testing.T) {
 	if byT[0].Errors["wrong_answer"] != 1 || byT[1].Errors["wrong_answer"] != 1 || byT[1].Errors["timeout"] != 1 {
 		t.Errorf("intervals: %+v", m.Intervals)
 	}
+	// X-Worker per second, by the reply's time: ends 170 + 20(i-1) ms, so i = 1..42 in second 0
+	// (odd i a/1, even b/2), 43..92 in second 1, 93..100 in second 2.
+	var workerSum int64
+	for _, iv := range m.Intervals {
+		for _, n := range iv.Workers {
+			workerSum += n
+		}
+	}
+	if workerSum != 100 || byT[0].Workers["a/1"] != 21 || byT[0].Workers["b/2"] != 21 || byT[2].Workers["a/1"]+byT[2].Workers["b/2"] != 8 {
+		t.Errorf("interval workers: sum %d, %v %v %v", workerSum, byT[0].Workers, byT[1].Workers, byT[2].Workers)
+	}
 	if m.FirstMs != base.UnixMilli()+150+20-1 || m.LastMs != base.Add(11*time.Second).UnixMilli() {
 		t.Errorf("first %d last %d", m.FirstMs-base.UnixMilli(), m.LastMs-base.UnixMilli())
 	}
