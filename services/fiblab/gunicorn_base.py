@@ -34,9 +34,10 @@ class _Server(BaseApplication):
         from .interpreter import require
         from .wsgi import application
 
-        # In each worker, after its class has imported what it uses (a worker that fails to
-        # boot makes the arbiter halt): the interpreter must be the one the manifest declares.
-        require()
+        # In each worker, after its class has imported what it uses: the interpreter must be the
+        # one the manifest declares. Exit status 4 is gunicorn's APP_LOAD_ERROR, on which the
+        # arbiter halts instead of forking a replacement that would fail the same way.
+        require(code=4)
         return application
 
 

@@ -49,8 +49,8 @@ def mismatch(spec: dict) -> str:
     return "; ".join(problems)
 
 
-def require() -> None:
-    """Exit (status 78) unless the running interpreter is the declared one."""
+def require(code: int = 78) -> None:
+    """Exit with `code` (78, EX_CONFIG) unless the running interpreter is the declared one."""
     spec = declared()
     if spec is None:
         return
@@ -62,7 +62,7 @@ def require() -> None:
             file=sys.stderr,
             flush=True,
         )
-        raise SystemExit(78)
+        raise SystemExit(code)
 
 
 HEADER = "X-Python"
