@@ -164,10 +164,10 @@ export const TIMELINE_DRAW = `
       line("restarts", m.restarts, palette[2], { stepped: true }),
       line("processes + threads (pids)", m.pids, palette[1], { yAxisID: "n" }),
     ];
-    t.groups.forEach(function (g, i) { if (g.workers) live.push(line(g.name + " X-Workers answering", g.workers, palette[(i + 5) % palette.length], { yAxisID: "n", stepped: true })); });
+    t.groups.forEach(function (g, i) { if (g.workers) live.push(line(g.name + " X-Workers answering", g.workers, palette[(i + 5) % palette.length], { stepped: true })); });
     chart(t.id + "-live", "Live replicas, processes and workers", live, {
-      y: { beginAtZero: true, ticks: { precision: 0 }, title: { display: true, text: "replicas, restarts" } },
-      n: { position: "right", beginAtZero: true, title: { display: true, text: "processes, workers" }, grid: { drawOnChartArea: false } },
+      y: { beginAtZero: true, grace: "10%", ticks: { precision: 0 }, title: { display: true, text: "replicas, restarts, X-Workers" } },
+      n: { position: "right", beginAtZero: true, grace: "10%", title: { display: true, text: "processes + threads" }, grid: { drawOnChartArea: false } },
     }, t.events);
   });
 })();
