@@ -344,7 +344,8 @@ describe("summariseCell: time series and events", () => {
     const intervals = Array.from({ length: 20 }, (_, i) => {
       const failing = clientIndex === 0 && (i === 10 || i === 11);
       const ok = failing ? 0 : perSecond;
-      return { t: T0 + i * 1000, ok, errors: failing ? { reset: perSecond } : {}, histogram: histogramOf(Array(ok).fill(2000)) };
+      const errors: Record<string, number> = failing ? { reset: perSecond } : {};
+      return { t: T0 + i * 1000, ok, errors, histogram: histogramOf(Array(ok).fill(2000)) };
     });
     const ok = intervals.reduce((a, iv) => a + iv.ok, 0);
     return clientResult({
