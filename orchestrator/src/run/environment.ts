@@ -27,7 +27,13 @@ export async function captureEnvironment(images: string[]): Promise<Environment>
   const [version, info] = await Promise.all([docker.version(), docker.info()]);
   const imageIds: Record<string, string> = {};
   for (const name of images) {
-    imageIds[name] = await docker.getImage(name).inspect().then((i) => i.Id, () => "missing");
+    imageIds[name] = await docker
+      .getImage(name)
+      .inspect()
+      .then(
+        (i) => i.Id,
+        () => "missing",
+      );
   }
   return {
     host: os.hostname(),

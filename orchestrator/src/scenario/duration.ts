@@ -30,7 +30,11 @@ export function formatDuration(ms: number): string {
   if (ms === 0) return "0s";
   let rest = ms;
   let out = "";
-  for (const [unit, size] of [["h", 3_600_000], ["m", 60_000], ["s", 1000]] as const) {
+  for (const [unit, size] of [
+    ["h", 3_600_000],
+    ["m", 60_000],
+    ["s", 1000],
+  ] as const) {
     const n = Math.floor(rest / size);
     if (n > 0) {
       out += `${n}${unit}`;

@@ -40,9 +40,17 @@ describe("expandScenario", () => {
   });
 
   it("actually randomises (not the nested-loop order) for most seeds", () => {
-    const nested = expandScenario(s, { seed: 0 }).cells.map((c) => c.id).sort();
+    const nested = expandScenario(s, { seed: 0 })
+      .cells.map((c) => c.id)
+      .sort();
     let differs = 0;
-    for (let seed = 0; seed < 20; seed++) if (expandScenario(s, { seed }).cells.map((c) => c.id).join() !== nested.join()) differs++;
+    for (let seed = 0; seed < 20; seed++)
+      if (
+        expandScenario(s, { seed })
+          .cells.map((c) => c.id)
+          .join() !== nested.join()
+      )
+        differs++;
     expect(differs).toBeGreaterThan(15);
   });
 });

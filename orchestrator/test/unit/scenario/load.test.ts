@@ -56,9 +56,16 @@ describe("parseScenario: a valid file", () => {
   });
 
   it("takes further knobs as env and names the topology after them", () => {
-    const knobs = { WORKERS: { default: 2, description: "w" }, POOL: { default: 0, description: "p" }, REUSEPORT: { default: 0, description: "r" } };
+    const knobs = {
+      WORKERS: { default: 2, description: "w" },
+      POOL: { default: 0, description: "p" },
+      REUSEPORT: { default: 0, description: "r" },
+    };
     const withKnobs = { ...ctx, modelKnobs: { ...ctx.modelKnobs, "py-threads": { knobs }, "gunicorn-sync": { knobs } } };
-    const s = validateScenario({ ...validRaw(), topologies: [{ replicas: 1, cpus: 2, workers: 4, env: { POOL: 2, REUSEPORT: true } }] }, withKnobs);
+    const s = validateScenario(
+      { ...validRaw(), topologies: [{ replicas: 1, cpus: 2, workers: 4, env: { POOL: 2, REUSEPORT: true } }] },
+      withKnobs,
+    );
     expect(s.topologies[0]!.env).toEqual({ POOL: 2, REUSEPORT: true });
     expect(s.topologies[0]!.id).toBe("1x2cpu-w4-pool2-reuseporttrue");
   });
@@ -66,7 +73,10 @@ describe("parseScenario: a valid file", () => {
   it("applies a topology to the models it names only", () => {
     const raw = validRaw();
     raw.models = ["py-sync", "gunicorn-sync"];
-    raw.topologies = [{ replicas: 1, cpus: 1, workers: 3, models: ["gunicorn-sync"] }, { replicas: 2, cpus: 0.5 }];
+    raw.topologies = [
+      { replicas: 1, cpus: 1, workers: 3, models: ["gunicorn-sync"] },
+      { replicas: 2, cpus: 0.5 },
+    ];
     const s = validateScenario(raw, ctx);
     expect(s.topologies[0]!.models).toEqual(["gunicorn-sync"]);
   });
@@ -110,11 +120,22 @@ describe("parseScenario: each bad field gives its path and the reason", () => {
       "topologies[0].models[0]",
       /"node-cluster" is not among the scenario's models/,
     ],
-    ["unknown model", (r) => r.models.push("py-nope"), "models[2]", /unknown model "py-nope"; known models: gunicorn-sync, node-cluster, py-sync, py-threads/],
+    [
+      "unknown model",
+      (r) => r.models.push("py-nope"),
+      "models[2]",
+      /unknown model "py-nope"; known models: gunicorn-sync, node-cluster, py-sync, py-threads/,
+    ],
     [
       "model that does not serve the protocol",
       (r) => {
-        r.workloads[0].groups[0] = { name: "t", protocol: "tcp", tool: "tcp", load: { model: "closed", connections: 2 }, request: "fib 20" };
+        r.workloads[0].groups[0] = {
+          name: "t",
+          protocol: "tcp",
+          tool: "tcp",
+          load: { model: "closed", connections: 2 },
+          request: "fib 20",
+        };
       },
       `${G0}.protocol`,
       /tcp is not served by model gunicorn-sync \(serves http\)/,
@@ -130,37 +151,94 @@ describe("parseScenario: each bad field gives its path and the reason", () => {
       `${G1}.tool`,
       /autocannon only speaks http, but protocol is tcp/,
     ],
-    ["the tcp tool over http", (r) => (r.workloads[0].groups[0].tool = "tcp"), `${G0}.tool`, /the tcp tool only speaks tcp, but protocol is http/],
-    ["autocannon with the open model", (r) => (r.workloads[0].groups[1].load = { model: "open", rate: 10 }), `${G1}.load.model`, /autocannon only drives the closed model/],
+    [
+      "the tcp tool over http",
+      (r) => (r.workloads[0].groups[0].tool = "tcp"),
+      `${G0}.tool`,
+      /the tcp tool only speaks tcp, but protocol is http/,
+    ],
+    [
+      "autocannon with the open model",
+      (r) => (r.workloads[0].groups[1].load = { model: "open", rate: 10 }),
+      `${G1}.load.model`,
+      /autocannon only drives the closed model/,
+    ],
     ["open model without a rate", (r) => (r.workloads[0].groups[0].load = { model: "open" }), `${G0}.load.rate`, /required/],
     ["open model with rate 0", (r) => (r.workloads[0].groups[0].load.rate = 0), `${G0}.load.rate`, /open model needs rate > 0/],
-    ["closed rate on k6", (r) => (r.workloads[0].groups[0].load = { model: "closed", connections: 4, rate: 10 }), `${G0}.load.rate`, /only supported by autocannon, not k6/],
-    ["open-model connections on k6", (r) => (r.workloads[0].groups[0].load = { model: "open", rate: 10, connections: 2 }), `${G0}.load.connections`, /for the tcp tool only/],
-    ["pipelining on k6", (r) => (r.workloads[0].groups[0].load = { model: "closed", connections: 4, pipelining: 2 }), `${G0}.load.pipelining`, /k6 cannot pipeline/],
+    [
+      "closed rate on k6",
+      (r) => (r.workloads[0].groups[0].load = { model: "closed", connections: 4, rate: 10 }),
+      `${G0}.load.rate`,
+      /only supported by autocannon, not k6/,
+    ],
+    [
+      "open-model connections on k6",
+      (r) => (r.workloads[0].groups[0].load = { model: "open", rate: 10, connections: 2 }),
+      `${G0}.load.connections`,
+      /for the tcp tool only/,
+    ],
+    [
+      "pipelining on k6",
+      (r) => (r.workloads[0].groups[0].load = { model: "closed", connections: 4, pipelining: 2 }),
+      `${G0}.load.pipelining`,
+      /k6 cannot pipeline/,
+    ],
     [
       "fewer connections than clients",
       (r) => (r.workloads[0].groups[0].load = { model: "closed", connections: 1 }),
       `${G0}.load.connections`,
       /connections \(1\) must be at least clients.count \(2\)/,
     ],
-    ["unknown load model", (r) => (r.workloads[0].groups[0].load = { model: "burst", rate: 5 }), `${G0}.load.model`, /must be "open" .* or "closed"/],
+    [
+      "unknown load model",
+      (r) => (r.workloads[0].groups[0].load = { model: "burst", rate: 5 }),
+      `${G0}.load.model`,
+      /must be "open" .* or "closed"/,
+    ],
     [
       "sleep over tcp",
       (r) => {
         r.models = ["py-threads"];
-        r.workloads[0].groups[0] = { name: "t", protocol: "tcp", tool: "tcp", load: { model: "closed", connections: 2 }, request: "sleep 5" };
+        r.workloads[0].groups[0] = {
+          name: "t",
+          protocol: "tcp",
+          tool: "tcp",
+          load: { model: "closed", connections: 2 },
+          request: "sleep 5",
+        };
       },
       `${G0}.request`,
       /sleep is only served over http, but protocol is tcp/,
     ],
-    ["sleep over tcp in a mix", (r) => {
-      r.models = ["py-threads"];
-      r.workloads[0].groups[1] = { name: "t", protocol: "tcp", tool: "tcp", load: { model: "closed", connections: 2 }, request: [{ request: "fib 1" }, { request: "sleep 5" }] };
-    }, `${G1}.request[1].request`, /sleep is only served over http/],
+    [
+      "sleep over tcp in a mix",
+      (r) => {
+        r.models = ["py-threads"];
+        r.workloads[0].groups[1] = {
+          name: "t",
+          protocol: "tcp",
+          tool: "tcp",
+          load: { model: "closed", connections: 2 },
+          request: [{ request: "fib 1" }, { request: "sleep 5" }],
+        };
+      },
+      `${G1}.request[1].request`,
+      /sleep is only served over http/,
+    ],
     ["fib above the cap", (r) => (r.workloads[0].groups[0].request = "fib 36"), `${G0}.request`, /fib n must be within 0..35, got 36/],
     ["negative fib", (r) => (r.workloads[0].groups[0].request = "fib -1"), `${G0}.request`, /is not a request/],
-    ["unknown request", (r) => (r.workloads[0].groups[1].request[0].request = "fob 3"), `${G1}.request[0].request`, /"fob 3" is not a request/],
-    ["non-positive weight", (r) => (r.workloads[0].groups[1].request[0].weight = 0), `${G1}.request[0].weight`, /weight must be a number > 0/],
+    [
+      "unknown request",
+      (r) => (r.workloads[0].groups[1].request[0].request = "fob 3"),
+      `${G1}.request[0].request`,
+      /"fob 3" is not a request/,
+    ],
+    [
+      "non-positive weight",
+      (r) => (r.workloads[0].groups[1].request[0].weight = 0),
+      `${G1}.request[0].weight`,
+      /weight must be a number > 0/,
+    ],
     ["empty mix", (r) => (r.workloads[0].groups[1].request = []), `${G1}.request`, /non-empty list/],
     ["zero replicas", (r) => (r.topologies[0].replicas = 0), "topologies[0].replicas", /greater than or equal to 1/],
     ["fractional replicas", (r) => (r.topologies[0].replicas = 1.5), "topologies[0].replicas", /integer/],
@@ -168,7 +246,12 @@ describe("parseScenario: each bad field gives its path and the reason", () => {
     ["bad cpuset", (r) => (r.topologies[0].cpuset = "zero"), "topologies[0].cpuset", /a cpuset like "0", "0-1"/],
     ["bad memory", (r) => (r.topologies[0].memory = "lots"), "topologies[0].memory", /a memory size like "512m"/],
     ["lower-case knob", (r) => (r.topologies[0].env = { pool: 2 }), "topologies[0].env.pool", /knob names are upper case/],
-    ["duplicate topology", (r) => r.topologies.push({ replicas: 1, cpus: 1, workers: 2 }), "topologies[2]", /duplicate topology id "1x1cpu-w2"/],
+    [
+      "duplicate topology",
+      (r) => r.topologies.push({ replicas: 1, cpus: 1, workers: 2 }),
+      "topologies[2]",
+      /duplicate topology id "1x1cpu-w2"/,
+    ],
     ["duration without unit", (r) => (r.workloads[0].duration = "20"), "workloads[0].duration", /not a duration: "20"/],
     ["duration as a number", (r) => (r.workloads[0].duration = 20), "workloads[0].duration", /a duration with a unit/],
     ["zero duration", (r) => (r.workloads[0].duration = "0s"), "workloads[0].duration", /longer than 0/],
