@@ -189,6 +189,9 @@ export async function listRuns(resultsDir: string): Promise<RunListing[]> {
   return listed.sort((a, b) => (a.startedAt ?? "").localeCompare(b.startedAt ?? "") || a.id.localeCompare(b.id));
 }
 
+/** A summary written by an older version of the lab: listed, but not compared. */
+class OutdatedSummary extends Error {}
+
 /** A run's summary.json, or an error that says in one line which file and field are wrong. */
 async function readRunSummary(dir: string): Promise<RunSummary> {
   const file = path.join(dir, "summary.json");
@@ -196,7 +199,7 @@ async function readRunSummary(dir: string): Promise<RunSummary> {
   if (parsed.success) return parsed.data;
   const first = parsed.error.issues[0];
   const where = first ? `${first.path.join(".")}: ${first.message}` : "invalid";
-  throw new Error(`${file} does not match the current summary schema (${where}; ${parsed.error.issues.length} problem(s))`);
+  throw new OutdatedSummary(`${file} does not match the current summary schema (${where}; ${parsed.error.issues.length} problem(s))`);
 }
 
 async function mtimeOf(p: string): Promise<number | undefined> {
@@ -257,6 +260,7 @@ async function refreshComparePages(resultsDir: string, runs: readonly RunListing
         chartJs ??= await readChartJs();
         await writeComparePage(resultsDir, baseDir, nextDir, { chartJs });
       } catch (e) {
+        if (e instanceof OutdatedSummary) continue; // an archive from an older lab: no link, no noise
         console.error(`warning: ${pair.file} not written: ${e instanceof Error ? e.message : String(e)}`);
         continue;
       }

@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import os from "node:os";
 import type Docker from "dockerode";
 import type { ContainerStats } from "../measure/container-stats.js";
@@ -67,6 +67,31 @@ async function snapshot(c: Docker.Container): Promise<Snapshot | undefined> {
   }
 }
 
+/** The engine's own processes: the stats this sampler asks for cost CPU there, on the run's behalf. */
+const ENGINE_PROCESSES = new Set(["dockerd", "containerd", "containerd-shim", "containerd-shim-runc-v2"]);
+/** USER_HZ: clock ticks per second in /proc/<pid>/stat on Linux (100 on every architecture the lab runs on). */
+const CLOCK_TICKS = 100;
+
+/** CPU seconds the engine's processes have used so far (0 where /proc cannot be read). */
+async function engineCpuSeconds(): Promise<number> {
+  let ticks = 0;
+  const pids = await readdir("/proc").catch(() => [] as string[]);
+  await Promise.all(
+    pids
+      .filter((p) => /^\d+$/.test(p))
+      .map(async (pid) => {
+        const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
+        const open = stat.indexOf("(");
+        const close = stat.lastIndexOf(")");
+        if (open < 0 || close < 0 || !ENGINE_PROCESSES.has(stat.slice(open + 1, close))) return;
+        // Fields after the name: state is 3rd overall; utime and stime are the 14th and 15th.
+        const fields = stat.slice(close + 2).split(" ");
+        ticks += Number(fields[11] ?? 0) + Number(fields[12] ?? 0);
+      }),
+  );
+  return ticks / CLOCK_TICKS;
+}
+
 async function readHostTimes(): Promise<CpuTimes | undefined> {
   try {
     return parseProcStat(await readFile("/proc/stat", "utf8"));
@@ -128,7 +153,7 @@ export class ContainerSampler {
   private startedAt = 0;
   private timer: NodeJS.Timeout | undefined;
   private inFlight: Promise<void> | undefined;
-  private hostFrom?: { times: CpuTimes; at: number; self: NodeJS.CpuUsage };
+  private hostFrom?: { times: CpuTimes; at: number; self: NodeJS.CpuUsage; engine: number };
 
   constructor(
     targets: Target[],
@@ -266,7 +291,7 @@ export class ContainerSampler {
   async start(): Promise<void> {
     const times = await readHostTimes();
     this.startedAt = Date.now();
-    if (times) this.hostFrom = { times, at: this.startedAt, self: process.cpuUsage() };
+    if (times) this.hostFrom = { times, at: this.startedAt, self: process.cpuUsage(), engine: await engineCpuSeconds() };
     await this.sampleAll();
     this.timer = setInterval(() => {
       this.inFlight ??= this.sampleAll().finally(() => (this.inFlight = undefined));
@@ -278,6 +303,7 @@ export class ContainerSampler {
     await this.inFlight;
     await this.sampleAll();
     const hostTo = await readHostTimes();
+    const engineTo = await engineCpuSeconds();
     const endedAt = Date.now();
     const targets = [...this.targets.values()];
     const containers = await Promise.all(targets.map((t) => this.statsOf(t)));
@@ -292,6 +318,7 @@ export class ContainerSampler {
         busyCores: busyCoresBetween(this.hostFrom.times, hostTo, cores),
         cellCpuSeconds: containers.reduce((a, c) => a + c.cpuSeconds, 0),
         orchestratorCpuSeconds: (self.user + self.system) / 1e6,
+        engineCpuSeconds: Math.max(0, engineTo - this.hostFrom.engine),
       });
     }
     const series = targets.map((t): ContainerSeries => ({

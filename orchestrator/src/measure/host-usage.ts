@@ -16,7 +16,9 @@ export const HostUsageSchema = z.object({
   cellCores: z.number().nonnegative(),
   /** Cores used by the orchestrator process itself (sampling, progress). */
   orchestratorCores: z.number().nonnegative(),
-  /** busy - cell - orchestrator, floored at 0: CPU spent elsewhere (including the engine's own). */
+  /** Cores used by the Docker engine's processes (dockerd, containerd, shims): the run's stats and network plumbing. */
+  engineCores: z.number().nonnegative().default(0),
+  /** busy - cell - orchestrator - engine, floored at 0: CPU spent elsewhere on the machine. */
   elsewhereCores: z.number().nonnegative(),
 });
 export type HostUsage = z.infer<typeof HostUsageSchema>;
@@ -49,16 +51,19 @@ export function hostUsage(input: {
   busyCores: number;
   cellCpuSeconds: number;
   orchestratorCpuSeconds: number;
+  engineCpuSeconds?: number;
 }): HostUsage {
   const secs = input.windowMs / 1000;
   const cellCores = secs > 0 ? input.cellCpuSeconds / secs : 0;
   const orchestratorCores = secs > 0 ? input.orchestratorCpuSeconds / secs : 0;
+  const engineCores = secs > 0 ? (input.engineCpuSeconds ?? 0) / secs : 0;
   return {
     windowMs: input.windowMs,
     cores: input.cores,
     busyCores: input.busyCores,
     cellCores,
     orchestratorCores,
-    elsewhereCores: Math.max(0, input.busyCores - cellCores - orchestratorCores),
+    engineCores,
+    elsewhereCores: Math.max(0, input.busyCores - cellCores - orchestratorCores - engineCores),
   };
 }

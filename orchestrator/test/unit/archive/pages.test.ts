@@ -82,7 +82,7 @@ describe("recordRun rewrites results/index.html", () => {
     expect(await readFile(file, "utf8")).toMatch(/^<!DOCTYPE html>/);
   });
 
-  it("lists a pair whose summary cannot be read without a compare link, and still records the run", async () => {
+  it("lists a pair whose summary is from an older lab without a compare link, quietly, and still records the run", async () => {
     const warn = vi.spyOn(console, "error").mockImplementation(() => {});
     await recordRun(results, await completeRun("20261125T180000Z-demo", "2026-11-25T18:00:00.000Z"));
     const second = await completeRun("20261125T190000Z-demo", "2026-11-25T19:00:00.000Z");
@@ -92,8 +92,8 @@ describe("recordRun rewrites results/index.html", () => {
     const page = await readFile(path.join(results, "index.html"), "utf8");
     expect(page).toContain("20261125T190000Z-demo/report.html");
     expect(page).not.toContain('class="compare"');
-    expect(warn.mock.calls.flat().join("\n")).toMatch(/summary\.json does not match the current summary schema \(\w+/);
-    expect(warn.mock.calls.flat().join("\n").split("\n")).toHaveLength(1);
+    // An archive from an older version of the lab is common and harmless: no warning on every run.
+    expect(warn).not.toHaveBeenCalled();
   });
 });
 
