@@ -16,7 +16,11 @@ export const HostUsageSchema = z.object({
   cellCores: z.number().nonnegative(),
   /** Cores used by the orchestrator process itself (sampling, progress). */
   orchestratorCores: z.number().nonnegative(),
-  /** Cores used by the Docker engine's processes (dockerd, containerd, shims): the run's stats and network plumbing. */
+  /**
+   * Cores used by the Docker engine's processes (dockerd, containerd, shims). Up to
+   * ENGINE_OWN_MAX_CORES of it is the run's own (its stats requests, its containers' plumbing) and
+   * not counted as elsewhere; beyond that it is someone else's (a build runs inside dockerd).
+   */
   engineCores: z.number().nonnegative().default(0),
   /** busy - cell - orchestrator - engine, floored at 0: CPU spent elsewhere on the machine. */
   elsewhereCores: z.number().nonnegative(),
@@ -45,6 +49,9 @@ export function busyCoresBetween(a: CpuTimes, b: CpuTimes, cores: number): numbe
   return ((total - (b.idle - a.idle)) / total) * cores;
 }
 
+/** What the run itself costs the engine at most (measured on an idle machine: 0.04–0.06 cores). */
+export const ENGINE_OWN_MAX_CORES = 0.1;
+
 export function hostUsage(input: {
   windowMs: number;
   cores: number;
@@ -64,6 +71,6 @@ export function hostUsage(input: {
     cellCores,
     orchestratorCores,
     engineCores,
-    elsewhereCores: Math.max(0, input.busyCores - cellCores - orchestratorCores - engineCores),
+    elsewhereCores: Math.max(0, input.busyCores - cellCores - orchestratorCores - Math.min(engineCores, ENGINE_OWN_MAX_CORES)),
   };
 }

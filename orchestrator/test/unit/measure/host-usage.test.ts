@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { busyCoresBetween, hostUsage, parseProcStat } from "../../../src/measure/host-usage.js";
+import { busyCoresBetween, ENGINE_OWN_MAX_CORES, hostUsage, parseProcStat } from "../../../src/measure/host-usage.js";
 
 describe("host usage", () => {
   it("reads /proc/stat's aggregate line: idle and iowait are idle, the rest busy", () => {
@@ -8,12 +8,30 @@ describe("host usage", () => {
     expect(busyCoresBetween({ total: 1000, idle: 840 }, { total: 1200, idle: 940 }, 2)).toBeCloseTo(1.0);
   });
 
-  it("counts as elsewhere only what neither the cell, the orchestrator nor the engine used", () => {
-    const h = hostUsage({ windowMs: 10_000, cores: 2, busyCores: 1.5, cellCpuSeconds: 10, orchestratorCpuSeconds: 1, engineCpuSeconds: 2 });
+  it("counts as elsewhere what neither the cell, the orchestrator nor the engine's share for the run used", () => {
+    const h = hostUsage({
+      windowMs: 10_000,
+      cores: 2,
+      busyCores: 1.5,
+      cellCpuSeconds: 10,
+      orchestratorCpuSeconds: 1,
+      engineCpuSeconds: 0.5,
+    });
     expect(h.cellCores).toBeCloseTo(1.0);
     expect(h.orchestratorCores).toBeCloseTo(0.1);
-    expect(h.engineCores).toBeCloseTo(0.2);
-    expect(h.elsewhereCores).toBeCloseTo(0.2);
+    expect(h.engineCores).toBeCloseTo(0.05);
+    expect(h.elsewhereCores).toBeCloseTo(0.35);
+    // An engine busier than the run can make it (a build inside dockerd) is someone else's beyond the cap.
+    const busy = hostUsage({
+      windowMs: 10_000,
+      cores: 2,
+      busyCores: 1.6,
+      cellCpuSeconds: 10,
+      orchestratorCpuSeconds: 0,
+      engineCpuSeconds: 5,
+    });
+    expect(busy.engineCores).toBeCloseTo(0.5);
+    expect(busy.elsewhereCores).toBeCloseTo(0.6 - ENGINE_OWN_MAX_CORES);
     // A cell that used more than the host's counters saw (sampling edges) is not negative elsewhere.
     expect(hostUsage({ windowMs: 10_000, cores: 2, busyCores: 0.5, cellCpuSeconds: 10, orchestratorCpuSeconds: 0 }).elsewhereCores).toBe(0);
   });
