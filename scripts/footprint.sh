@@ -11,7 +11,11 @@ project=fiblab-footprint
 trap 'docker compose -p $project --profile "*" down --timeout 5 >/dev/null 2>&1 || true' EXIT
 printf '%-20s %10s %10s %12s %6s\n' model image_MB up_s idle_MiB pids
 for m in "${models[@]}"; do
-  size=$(docker image inspect -f '{{.Size}}' "fiblab/$m:latest")
+  # A model on the free-threaded interpreter has no image until `npm run setup -- --freethreaded`.
+  if ! size=$(docker image inspect -f '{{.Size}}' "fiblab/$m:latest" 2>/dev/null); then
+    printf '%-20s (no image fiblab/%s:latest: not built on this machine)\n' "$m" "$m"
+    continue
+  fi
   start=$(date +%s.%N)
   COMPOSE_PROJECT_NAME=$project FRONT_HTTP_PORT=0 FRONT_TCP_PORT=0 UPSTREAM_KEEPALIVE=0 \
     docker compose --profile "$m" up -d --wait --no-build >/dev/null 2>&1
