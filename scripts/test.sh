@@ -4,7 +4,9 @@
 # Extra arguments go to vitest, e.g. `npm test -- --project unit`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+# The whole suite covers every model, the free-threaded ones too: their interpreter is built once
+# per machine (about 10-17 minutes cold), which the demo never waits for.
+bash scripts/setup.sh --freethreaded
 bash scripts/setup-browser.sh  # Chromium for the page tests only, so the demo does not wait for it
 echo "== python unit tests (services/fiblab)"
 (cd services && python3 -m pytest -q -p no:cacheprovider fiblab/tests)
