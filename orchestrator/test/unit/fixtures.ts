@@ -102,7 +102,15 @@ export const rng = mulberry32;
 
 /** A host that was otherwise idle during a 20 s cell window, or one with `elsewhereCores` used elsewhere. */
 export function hostOf(elsewhereCores = 0.02): HostUsage {
-  return { windowMs: 20_000, cores: 2, busyCores: 1.25 + elsewhereCores, cellCores: 1.15, orchestratorCores: 0.05, engineCores: 0.05, elsewhereCores };
+  return {
+    windowMs: 20_000,
+    cores: 2,
+    busyCores: 1.25 + elsewhereCores,
+    cellCores: 1.15,
+    orchestratorCores: 0.05,
+    engineCores: 0.05,
+    elsewhereCores,
+  };
 }
 
 export interface RunOptions {
