@@ -1,4 +1,4 @@
-import { escapeHtml } from "../report/html.js";
+import { escapeHtml } from "../report/page.js";
 import type { RunListing } from "./index.js";
 
 /**

@@ -2,7 +2,7 @@ import type { RunSummary } from "../measure/run-summary.js";
 import { compareRuns, type Comparison, type ComparisonRow, type Delta } from "./compare.js";
 import { utcLabel } from "../archive/index-page.js";
 import { DASH, num, pct } from "./format.js";
-import { escapeHtml, type HtmlAssets } from "./html.js";
+import { chartPage, escapeHtml, type HtmlAssets } from "./page.js";
 
 /**
  * `lab compare <a> <b>` as one self-contained HTML page: the table of the Markdown comparison,
@@ -16,18 +16,6 @@ export interface CompareLinks {
   baseReport?: string;
   nextReport?: string;
   index?: string;
-}
-
-/** Inside <script>, only "</script" (and "<!--") can end the element early. */
-function scriptSafe(js: string): string {
-  return js.replace(/<\/script/gi, "<\\/script").replace(/<!--/g, "<\\!--");
-}
-
-function jsonForScript(value: unknown): string {
-  return JSON.stringify(value)
-    .replace(/</g, "\\u003c")
-    .replace(/\u2028/g, "\\u2028")
-    .replace(/\u2029/g, "\\u2029");
 }
 
 type Direction = "higher" | "lower";
@@ -214,19 +202,5 @@ export function renderComparisonHtml(base: RunSummary, next: RunSummary, assets:
   if (c.onlyInBase.length > 0) body.push(`<p>Only in ${escapeHtml(c.base)}: ${c.onlyInBase.map(escapeHtml).join(", ")}</p>`);
   if (c.onlyInNext.length > 0) body.push(`<p>Only in ${escapeHtml(c.next)}: ${c.onlyInNext.map(escapeHtml).join(", ")}</p>`);
   const title = `fiblab comparison: ${c.base} → ${c.next}`;
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>${escapeHtml(title)}</title>
-<style>${STYLE}</style>
-</head>
-<body>
-${body.join("\n")}
-<script id="fiblab-compare-data" type="application/json">${jsonForScript(specs)}</script>
-<script>${scriptSafe(assets.chartJs)}</script>
-<script>${DRAW}</script>
-</body>
-</html>
-`;
+  return chartPage({ title, style: STYLE, body, data: { "fiblab-compare-data": specs }, draw: DRAW }, assets);
 }

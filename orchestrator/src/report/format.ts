@@ -2,6 +2,7 @@ import { NO_REPLY_KINDS, P99_FACTOR, RECOVERY_SECONDS, THROUGHPUT_MIN_SLACK, THR
 import type { RowEvent, RowSummary, RunSummary } from "../measure/run-summary.js";
 import type { SampleStats, Spread } from "../measure/stats.js";
 import { CLIENT_CPU_SHARE, CLIENT_THROTTLED_SHARE, DELIVERY_THRESHOLD, MACHINE_BUSY_CORES } from "../measure/thresholds.js";
+import { formatDuration } from "../scenario/duration.js";
 import type { Load, Topology } from "../scenario/schema.js";
 
 /** Text for the cells of the report tables, shared by the Markdown and HTML renderers. */
@@ -122,7 +123,7 @@ export function evennessLabel(r: RowSummary): string {
   return parts.length > 0 ? parts.join(", ") : DASH;
 }
 
-export function requestLabel(r: Pick<RowSummary, "request">): string {
+function requestLabel(r: Pick<RowSummary, "request">): string {
   if (r.request.length === 1) return r.request[0]?.text ?? DASH;
   const total = r.request.reduce((a, e) => a + e.weight, 0);
   return r.request.map((e) => `${e.text} (${pct((100 * e.weight) / total, 0)})`).join(" + ");
@@ -146,11 +147,6 @@ export function sections(run: RunSummary): GroupSection[] {
     s.rows.push(r);
   }
   return out;
-}
-
-export interface TableRow {
-  cells: string[];
-  notes: string[];
 }
 
 export const TABLE_HEADER = [
@@ -177,33 +173,30 @@ export const TABLE_HEADER = [
  * One table row per model x topology. Percentiles are those of the histogram merged over every
  * repeat, with the per-repeat range beside them; throughput is the mean over repeats.
  */
-export function tableRow(r: RowSummary): TableRow {
-  return {
-    cells: [
-      r.model,
-      topologyLabel(r.topology),
-      loadLabel(r.load, r.tool),
-      r.failedRepeats > 0 ? `${r.repeats} (+${r.failedRepeats} failed)` : String(r.repeats),
-      meanSd(r.throughput),
-      cv(r.throughput),
-      percentileLabel(r.latency?.p50, r.latencySpread.p50),
-      percentileLabel(r.latency?.p99, r.latencySpread.p99),
-      percentileLabel(r.latency?.p999, r.latencySpread.p999),
-      intervalLabel(r.latencySpread.p99),
-      errorsLabel(r),
-      droppedLabel(r),
-      cpuLabel(r),
-      r.modelThrottledPct.mean === null ? DASH : pct(r.modelThrottledPct.mean),
-      clientCpuLabel(r),
-      evennessLabel(r),
-      flagsLabel(r),
-    ],
-    notes: r.notes,
-  };
+function tableRow(r: RowSummary): string[] {
+  return [
+    r.model,
+    topologyLabel(r.topology),
+    loadLabel(r.load, r.tool),
+    r.failedRepeats > 0 ? `${r.repeats} (+${r.failedRepeats} failed)` : String(r.repeats),
+    meanSd(r.throughput),
+    cv(r.throughput),
+    percentileLabel(r.latency?.p50, r.latencySpread.p50),
+    percentileLabel(r.latency?.p99, r.latencySpread.p99),
+    percentileLabel(r.latency?.p999, r.latencySpread.p999),
+    intervalLabel(r.latencySpread.p99),
+    errorsLabel(r),
+    droppedLabel(r),
+    cpuLabel(r),
+    r.modelThrottledPct.mean === null ? DASH : pct(r.modelThrottledPct.mean),
+    clientCpuLabel(r),
+    evennessLabel(r),
+    flagsLabel(r),
+  ];
 }
 
 /** Where each tool's latency starts counting, by load model. */
-export function latencyBasis(tool: string, loadModel: string): string {
+function latencyBasis(tool: string, loadModel: string): string {
   if (loadModel === "closed") return "latency from the actual send";
   if (tool === "tcp") return "latency from the intended send time";
   if (tool === "k6") return "latency from the actual send; arrivals that found no free VU dropped";
@@ -211,7 +204,7 @@ export function latencyBasis(tool: string, loadModel: string): string {
 }
 
 /** One line per open-model row whose client measured its send lag (the TCP client). */
-export function sendLagLines(rows: readonly RowSummary[]): string[] {
+function sendLagLines(rows: readonly RowSummary[]): string[] {
   return rows
     .filter((r) => r.sendLag !== null)
     .map(
@@ -221,7 +214,7 @@ export function sendLagLines(rows: readonly RowSummary[]): string[] {
 }
 
 /** Per model and topology, once per protocol: how long from `up` to the first correct answer. */
-export function coldStartLines(rows: readonly RowSummary[]): string[] {
+function coldStartLines(rows: readonly RowSummary[]): string[] {
   const seen = new Set<string>();
   const out: string[] = [];
   for (const r of rows) {
@@ -233,6 +226,49 @@ export function coldStartLines(rows: readonly RowSummary[]): string[] {
     out.push(`${key}: cold start ${secs(s.mean)} s${s.n > 1 ? ` (${secs(s.min)}–${secs(s.max)} s over ${s.n} repeats)` : ""}`);
   }
   return out;
+}
+
+/** "Started …, finished …. 12 cells (1 failed), run in a random order from seed 42." */
+export function runHeadline(run: RunSummary): string {
+  const failed = run.cells.filter((c) => c.status !== "ok").length;
+  return (
+    `Started ${run.startedAt}, finished ${run.finishedAt}. ${run.cells.length} cells` +
+    `${failed > 0 ? ` (${failed} failed)` : ""}, run in a random order from seed ${run.seed}.`
+  );
+}
+
+/** A workload/group section's text, as both reports give it around their own markup. */
+export interface ReportSection {
+  title: string;
+  /** The section's first row: its protocol and load model head the section. */
+  first: RowSummary;
+  /** How it was loaded, after "<PROTOCOL>, <load model> model". */
+  load: string;
+  table: string[][];
+  sendLags: string[];
+  coldStarts: string[];
+  notes: string[];
+}
+
+export function reportSections(run: RunSummary): ReportSection[] {
+  return sections(run).flatMap((s) => {
+    const first = s.rows[0];
+    if (!first) return [];
+    const load =
+      `via ${first.tool} (${latencyBasis(first.tool, first.loadModel)}), request ${requestLabel(first)}, ` +
+      `${first.clients.count} client(s) × ${first.clients.cpus} cpu, ${formatDuration(first.durationMs)} measured after ${formatDuration(first.warmupMs)} warm-up.`;
+    return [
+      {
+        title: `${s.workload} / ${s.group}`,
+        first,
+        load,
+        table: s.rows.map(tableRow),
+        sendLags: sendLagLines(s.rows),
+        coldStarts: coldStartLines(s.rows),
+        notes: s.rows.flatMap((r) => r.notes.map((n) => `${r.model} ${r.topology.id}: ${n}`)),
+      },
+    ];
+  });
 }
 
 export function environmentLines(run: RunSummary): [string, string][] {

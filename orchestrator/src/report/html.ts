@@ -1,48 +1,18 @@
-import type { RunSummary } from "../measure/run-summary.js";
-import { formatDuration } from "../scenario/duration.js";
-import type { RowSummary } from "../measure/run-summary.js";
+import type { RowSummary, RunSummary } from "../measure/run-summary.js";
 import {
   environmentLines,
-  latencyBasis,
-  problemLines,
-  methodNotes,
-  requestLabel,
-  sections,
-  sendLagLines,
-  coldStartLines,
   eventNotes,
   eventRows,
   EVENTS_HEADER,
+  methodNotes,
+  problemLines,
+  reportSections,
+  runHeadline,
+  sections,
   TABLE_HEADER,
-  tableRow,
 } from "./format.js";
-import { TIMELINE_DRAW, timelineCharts, timelineHtml } from "./timeline.js";
-
-/**
- * The run as one self-contained HTML page: the tables of the Markdown report plus charts drawn by
- * chart.js, whose UMD build is inlined so the page needs no network when viewed (read it with
- * readChartJs() in chartjs.ts).
- */
-export interface HtmlAssets {
-  /** Text of chart.js's UMD build. */
-  chartJs: string;
-}
-
-export function escapeHtml(s: string): string {
-  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&#39;");
-}
-
-/** Inside <script>, only "</script" (and "<!--") can end the element early. */
-function scriptSafe(js: string): string {
-  return js.replace(/<\/script/gi, "<\\/script").replace(/<!--/g, "<\\!--");
-}
-
-function jsonForScript(value: unknown): string {
-  return JSON.stringify(value)
-    .replace(/</g, "\\u003c")
-    .replace(/\u2028/g, "\\u2028")
-    .replace(/\u2029/g, "\\u2029");
-}
+import { chartPage, escapeHtml, type HtmlAssets } from "./page.js";
+import { TIMELINE_DRAW, type TimelineChart, timelineCharts, timelineHtml } from "./timeline.js";
 
 interface ChartSection {
   id: string;
@@ -152,8 +122,8 @@ const DRAW = `
 })();
 `;
 
-/** The events table and the timelines' sections, and the timelines' data script (empty without any). */
-function eventsAndTimelines(run: RunSummary): { body: string[]; script: string } {
+/** The events table and the timelines' sections, and the timelines' data (undefined without any). */
+function eventsAndTimelines(run: RunSummary): { body: string[]; timelines: TimelineChart[] | undefined } {
   const body: string[] = [];
   const events = eventRows(run);
   if (events.length > 0) {
@@ -162,65 +132,47 @@ function eventsAndTimelines(run: RunSummary): { body: string[]; script: string }
   }
   const timelines = timelineCharts(run);
   body.push(...timelineHtml(timelines, escapeHtml));
-  const script = timelines.length > 0 ? `<script id="fiblab-timelines" type="application/json">${jsonForScript(timelines)}</script>\n` : "";
-  return { body, script };
+  return { body, timelines: timelines.length > 0 ? timelines : undefined };
 }
 
+/**
+ * The run as one self-contained HTML page: the tables of the Markdown report plus charts drawn by
+ * chart.js, whose UMD build is inlined so the page needs no network when viewed (read it with
+ * readChartJs() in chartjs.ts).
+ */
 export function renderHtml(run: RunSummary, assets: HtmlAssets): string {
   const title = `fiblab run ${run.runId}: ${run.scenario}`;
-  const failed = run.cells.filter((c) => c.status !== "ok").length;
   const body: string[] = [];
+  const list = (items: readonly string[]) => ["<ul>", ...items.map((l) => `<li>${escapeHtml(l)}</li>`), "</ul>"];
   body.push(`<h1>${escapeHtml(title)}</h1>`);
   if (run.description) body.push(`<p>${escapeHtml(run.description)}</p>`);
-  body.push(
-    `<p>Started ${escapeHtml(run.startedAt)}, finished ${escapeHtml(run.finishedAt)}. ${run.cells.length} cells${
-      failed > 0 ? ` (${failed} failed)` : ""
-    }, run in a random order from seed ${run.seed}.</p>`,
-  );
+  body.push(`<p>${escapeHtml(runHeadline(run))}</p>`);
   for (const p of problemLines(run)) body.push(`<p class="warning">${escapeHtml(p)}</p>`);
   body.push("<h2>Environment</h2>");
   const env = environmentLines(run);
   body.push(env.length > 0 ? table(["", ""], env) : "<p>Not recorded.</p>");
-  body.push("<h2>How to read these figures</h2>", "<ul>", ...methodNotes(run).map((n) => `<li>${escapeHtml(n)}</li>`), "</ul>");
-  if (run.notes.length > 0) body.push("<ul>", ...run.notes.map((n) => `<li>${escapeHtml(n)}</li>`), "</ul>");
+  body.push("<h2>How to read these figures</h2>", ...list(methodNotes(run)));
+  if (run.notes.length > 0) body.push(...list(run.notes));
 
   const charts = chartData(run);
-  sections(run).forEach((s, i) => {
-    const first = s.rows[0];
+  reportSections(run).forEach((s, i) => {
     const id = charts[i]?.id ?? `chart-${i}`;
-    if (!first) return;
-    body.push(`<section>`, `<h2>${escapeHtml(`${s.workload} / ${s.group}`)}</h2>`);
+    const { protocol, loadModel } = s.first;
+    body.push(`<section>`, `<h2>${escapeHtml(s.title)}</h2>`);
     body.push(
-      `<p>${escapeHtml(first.protocol.toUpperCase())}, <span class="model-${first.loadModel}">${escapeHtml(first.loadModel)} model</span> via ${escapeHtml(first.tool)} (${escapeHtml(latencyBasis(first.tool, first.loadModel))}), request ${escapeHtml(requestLabel(first))}, ` +
-        `${first.clients.count} client(s) × ${first.clients.cpus} cpu, ${formatDuration(first.durationMs)} measured after ${formatDuration(first.warmupMs)} warm-up.</p>`,
+      `<p>${escapeHtml(protocol.toUpperCase())}, <span class="model-${loadModel}">${escapeHtml(loadModel)} model</span> ${escapeHtml(s.load)}</p>`,
     );
-    const rows = s.rows.map(tableRow);
-    body.push(
-      table(
-        TABLE_HEADER,
-        rows.map((r) => r.cells),
-      ),
-    );
-    const starts = coldStartLines(s.rows);
-    if (starts.length > 0) {
-      body.push(
-        "<p>Cold start (from <code>up</code> to the first correct answer through the front):</p>",
-        "<ul>",
-        ...starts.map((l) => `<li>${escapeHtml(l)}</li>`),
-        "</ul>",
-      );
+    body.push(table(TABLE_HEADER, s.table));
+    if (s.coldStarts.length > 0) {
+      body.push("<p>Cold start (from <code>up</code> to the first correct answer through the front):</p>", ...list(s.coldStarts));
     }
-    const lags = sendLagLines(s.rows);
-    if (lags.length > 0) {
+    if (s.sendLags.length > 0) {
       body.push(
         "<p>Client send lag (how late sends left behind their intended time; it is inside the latency above):</p>",
-        "<ul>",
-        ...lags.map((l) => `<li>${escapeHtml(l)}</li>`),
-        "</ul>",
+        ...list(s.sendLags),
       );
     }
-    const notes = s.rows.flatMap((r, j) => (rows[j]?.notes ?? []).map((n) => `${r.model} ${r.topology.id}: ${n}`));
-    if (notes.length > 0) body.push("<ul>", ...notes.map((n) => `<li>${escapeHtml(n)}</li>`), "</ul>");
+    if (s.notes.length > 0) body.push(...list(s.notes));
     body.push(
       `<div class="charts"><div class="chart"><canvas id="${id}-tp"></canvas></div><div class="chart"><canvas id="${id}-lat"></canvas></div></div>`,
       `</section>`,
@@ -229,20 +181,8 @@ export function renderHtml(run: RunSummary, assets: HtmlAssets): string {
 
   const extra = eventsAndTimelines(run);
   body.push(...extra.body);
-
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>${escapeHtml(title)}</title>
-<style>${STYLE}</style>
-</head>
-<body>
-${body.join("\n")}
-<script id="fiblab-data" type="application/json">${jsonForScript(charts)}</script>
-${extra.script}<script>${scriptSafe(assets.chartJs)}</script>
-<script>${DRAW}${TIMELINE_DRAW}</script>
-</body>
-</html>
-`;
+  return chartPage(
+    { title, style: STYLE, body, data: { "fiblab-data": charts, "fiblab-timelines": extra.timelines }, draw: `${DRAW}${TIMELINE_DRAW}` },
+    assets,
+  );
 }

@@ -1,19 +1,14 @@
 import type { RunSummary } from "../measure/run-summary.js";
-import { formatDuration } from "../scenario/duration.js";
 import {
   environmentLines,
-  latencyBasis,
-  problemLines,
-  methodNotes,
-  requestLabel,
-  sections,
-  sendLagLines,
-  coldStartLines,
   eventNotes,
   eventRows,
   EVENTS_HEADER,
+  methodNotes,
+  problemLines,
+  reportSections,
+  runHeadline,
   TABLE_HEADER,
-  tableRow,
 } from "./format.js";
 
 function cell(s: string): string {
@@ -28,14 +23,12 @@ export function markdownTable(header: readonly string[], rows: readonly (readonl
 /** The run's summary as Markdown: environment, how to read it, one table per workload group. */
 export function renderMarkdown(run: RunSummary): string {
   const out: string[] = [];
+  const list = (heading: string, items: readonly string[]) => {
+    if (items.length > 0) out.push(heading, "", ...items.map((l) => `- ${l}`), "");
+  };
   out.push(`# fiblab run ${run.runId}: ${run.scenario}`, "");
   if (run.description) out.push(run.description, "");
-  const failed = run.cells.filter((c) => c.status !== "ok").length;
-  out.push(
-    `Started ${run.startedAt}, finished ${run.finishedAt}. ${run.cells.length} cells` +
-      `${failed > 0 ? ` (${failed} failed)` : ""}, run in a random order from seed ${run.seed}.`,
-    "",
-  );
+  out.push(runHeadline(run), "");
 
   const problems = problemLines(run);
   for (const p of problems) out.push(`> ${p}`);
@@ -51,41 +44,13 @@ export function renderMarkdown(run: RunSummary): string {
   for (const n of run.notes) out.push(`> ${n}`);
   if (run.notes.length > 0) out.push("");
 
-  for (const s of sections(run)) {
-    const first = s.rows[0];
-    if (!first) continue;
-    out.push(`## ${s.workload} / ${s.group}`, "");
-    out.push(
-      `${first.protocol.toUpperCase()}, ${first.loadModel} model via ${first.tool} (${latencyBasis(first.tool, first.loadModel)}), request ${requestLabel(first)}, ` +
-        `${first.clients.count} client(s) × ${first.clients.cpus} cpu, ${formatDuration(first.durationMs)} measured after ${formatDuration(first.warmupMs)} warm-up.`,
-      "",
-    );
-    const rows = s.rows.map(tableRow);
-    out.push(
-      markdownTable(
-        TABLE_HEADER,
-        rows.map((r) => r.cells),
-      ),
-      "",
-    );
-    const lags = sendLagLines(s.rows);
-    if (lags.length > 0) {
-      out.push("Client send lag (how late sends left behind their intended time; it is inside the latency above):", "");
-      for (const l of lags) out.push(`- ${l}`);
-      out.push("");
-    }
-    const starts = coldStartLines(s.rows);
-    if (starts.length > 0) {
-      out.push("Cold start (from `up` to the first correct answer through the front):", "");
-      for (const l of starts) out.push(`- ${l}`);
-      out.push("");
-    }
-    const notes = s.rows.flatMap((r, i) => (rows[i]?.notes ?? []).map((n) => `${r.model} ${r.topology.id}: ${n}`));
-    if (notes.length > 0) {
-      out.push("Notes:", "");
-      for (const n of notes) out.push(`- ${n}`);
-      out.push("");
-    }
+  for (const s of reportSections(run)) {
+    out.push(`## ${s.title}`, "");
+    out.push(`${s.first.protocol.toUpperCase()}, ${s.first.loadModel} model ${s.load}`, "");
+    out.push(markdownTable(TABLE_HEADER, s.table), "");
+    list("Client send lag (how late sends left behind their intended time; it is inside the latency above):", s.sendLags);
+    list("Cold start (from `up` to the first correct answer through the front):", s.coldStarts);
+    list("Notes:", s.notes);
   }
   const events = eventRows(run);
   if (events.length > 0) {
