@@ -65,6 +65,14 @@ def require(code: int = 78) -> None:
         raise SystemExit(code)
 
 
+def banner(what: str) -> str:
+    """A server's start-up line, "<model>: <what>", naming the interpreter where the manifest
+    declares one: a model on another interpreter runs its neighbour's server.py (the image's
+    SOURCE folder), so the model's name comes from the manifest, not from the file."""
+    line = f"{config.manifest()['name']}: {what}"
+    return f"{line}, Python {report()}" if REPORTS else line
+
+
 HEADER = "X-Python"
 # Whether replies carry the header: only for models that declare an interpreter.
 REPORTS = declared() is not None

@@ -56,3 +56,11 @@ def test_replies_carry_x_python_only_when_the_model_declares_an_interpreter(monk
     assert f"X-Python: {interpreter.report()}\r\n".encode() in http.response(
         200, b"1\n", True, "h/1"
     )
+
+
+def test_the_banner_names_the_model_and_a_declared_interpreter(monkeypatch):
+    monkeypatch.setattr(interpreter.config, "manifest", lambda: {"name": "py-threads-ft"})
+    monkeypatch.setattr(interpreter, "REPORTS", False)
+    assert interpreter.banner("a thread per connection") == "py-threads-ft: a thread per connection"
+    monkeypatch.setattr(interpreter, "REPORTS", True)
+    assert interpreter.banner("x") == f"py-threads-ft: x, Python {interpreter.report()}"
