@@ -1,47 +1,21 @@
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { readdirSync } from "node:fs";
+import { describe, expect, it } from "vitest";
 import type { ClientResult } from "../../loadtests/contract/result.js";
 import { decode } from "../../orchestrator/src/measure/histogram.js";
 import { launchFleet, type ClientProgress, type FleetPhase } from "../../orchestrator/src/fleet/launch.js";
-import { runLabel, sweepByLabel } from "../../orchestrator/src/docker/sweep.js";
 import { docker } from "../../orchestrator/src/docker/client.js";
 import type { FleetGroup, FleetSpec } from "../../orchestrator/src/fleet/plan.js";
-import { deployModel, leftovers, type Running } from "../support/deploy.js";
+import { briefFleet, fib } from "../support/fleet.js";
+import { useClientLab } from "../support/suite.js";
 
 // The load clients, run as a fleet of containers by the launcher against py-threads behind its
 // front: every tool and load model, briefly and gently (≤ 5 s, ≤ 200 req/s).
-const fib = (arg: number, weight = 1) => ({ text: `fib ${arg}`, kind: "fib" as const, arg, weight });
 const runId = `itfleet${Date.now().toString(36)}`;
 
 describe("load-client fleet against py-threads", () => {
-  let lab: Running;
-  let outRoot: string;
-  beforeAll(async () => {
-    lab = await deployModel("py-threads");
-    outRoot = mkdtempSync(path.join(tmpdir(), "fiblab-fleet-"));
-  });
-  afterAll(async () => {
-    const stray = (await sweepByLabel(runLabel(runId))).containers;
-    await lab?.down();
-    if (outRoot) rmSync(outRoot, { recursive: true, force: true });
-    expect(stray).toBe(0);
-    if (lab) expect(await leftovers(lab.deployment.project)).toBe(0);
-  });
-
-  const spec = (name: string, groups: FleetGroup[], more: Partial<FleetSpec> = {}): FleetSpec => ({
-    runId,
-    cellId: name,
-    network: `${lab.deployment.project}_lab`,
-    outDir: path.join(outRoot, name),
-    groups,
-    durationMs: 3000,
-    warmupMs: 1000,
-    startDelayMs: 3000,
-    requestTimeoutMs: 5000,
-    ...more,
-  });
+  const t = useClientLab("py-threads", runId, "fiblab-fleet-");
+  const spec = (name: string, groups: FleetGroup[], more: Partial<FleetSpec> = {}): FleetSpec =>
+    briefFleet({ runId, network: t.network, outRoot: t.outRoot }, name, groups, more);
 
   it("runs open-model k6 (two instances, one split rate) and the TCP client side by side", async () => {
     const progress: ClientProgress[] = [];

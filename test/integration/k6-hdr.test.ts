@@ -1,11 +1,9 @@
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { docker } from "../../orchestrator/src/docker/client.js";
 import { hardenedHostConfig } from "../../orchestrator/src/docker/hardening.js";
 import { LABEL } from "../../orchestrator/src/docker/labels.js";
-import { runLabel, sweepByLabel } from "../../orchestrator/src/docker/sweep.js";
 import {
   K6_DEBUG_JSON_ARGS,
   K6_DEBUG_JSON_FILE,
@@ -17,7 +15,7 @@ import {
   type K6ResultMeta,
 } from "../../orchestrator/src/fleet/k6-result.js";
 import { decode } from "../../orchestrator/src/measure/histogram.js";
-import { deployModel, leftovers, type Running } from "../support/deploy.js";
+import { useClientLab } from "../support/suite.js";
 
 // The real k6 image (bash scripts/build-clients.sh) with fiblab's output extension against
 // node-single behind its front: a few seconds of gentle load (≤ 200 req/s), k6 run directly (not
@@ -32,23 +30,11 @@ interface K6Run {
 }
 
 describe("k6 with the fiblab-hdr output", () => {
-  let lab: Running;
-  let outRoot: string;
-  beforeAll(async () => {
-    lab = await deployModel("node-single");
-    outRoot = mkdtempSync(path.join(tmpdir(), "fiblab-k6hdr-"));
-  });
-  afterAll(async () => {
-    const stray = (await sweepByLabel(runLabel(runId))).containers;
-    await lab?.down();
-    if (outRoot) rmSync(outRoot, { recursive: true, force: true });
-    expect(stray).toBe(0);
-    if (lab) expect(await leftovers(lab.deployment.project)).toBe(0);
-  });
+  const t = useClientLab("node-single", runId, "fiblab-k6hdr-");
 
   /** One k6 container, run to its end (bounded), then removed. */
   async function runK6(name: string, env: Record<string, string>, extraArgs: string[] = []): Promise<K6Run> {
-    const outDir = path.join(outRoot, name);
+    const outDir = path.join(t.outRoot, name);
     mkdirSync(outDir);
     chmodSync(outDir, 0o777); // k6 runs as uid 10001
     const container = await docker.createContainer({
@@ -70,7 +56,7 @@ describe("k6 with the fiblab-hdr output", () => {
       HostConfig: {
         ...hardenedHostConfig(),
         Binds: [`${outDir}:/out`],
-        NetworkMode: `${lab.deployment.project}_lab`,
+        NetworkMode: t.network,
         NanoCpus: 1e9,
         Memory: 512 * 1024 * 1024,
       },
@@ -97,6 +83,17 @@ describe("k6 with the fiblab-hdr output", () => {
     notes: [],
   });
 
+  /** An open-model run: `rate` req/s for `duration` after 1 s of warm-up, over the `mix` of paths. */
+  const openEnv = (group: string, rate: number, duration: string, mix: object[]) => ({
+    MODEL: "open",
+    RATE: String(rate),
+    DURATION: duration,
+    WARMUP: "1s",
+    TIMEOUT: "5s",
+    GROUP: group,
+    MIX: JSON.stringify(mix),
+  });
+
   function k6Count(outDir: string, metric: string): number {
     const summary = JSON.parse(readFileSync(path.join(outDir, "summary.json"), "utf8")) as { metrics: Record<string, { count?: number }> };
     const m = summary.metrics[metric];
@@ -107,18 +104,10 @@ describe("k6 with the fiblab-hdr output", () => {
   it("open model: the histograms' count is k6's http_reqs of the measured window, 4xx included; the JSON debug output agrees", async () => {
     const run = await runK6(
       "open",
-      {
-        MODEL: "open",
-        RATE: "150",
-        DURATION: "3s",
-        WARMUP: "1s",
-        TIMEOUT: "5s",
-        GROUP: "hdr",
-        MIX: JSON.stringify([
-          { path: "/fib/15", weight: 4 },
-          { path: "/nope", weight: 1 },
-        ]),
-      },
+      openEnv("hdr", 150, "3s", [
+        { path: "/fib/15", weight: 4 },
+        { path: "/nope", weight: 1 },
+      ]),
       K6_DEBUG_JSON_ARGS,
     );
     expect(run.exitCode, run.log).toBe(0);
@@ -164,18 +153,10 @@ describe("k6 with the fiblab-hdr output", () => {
     // fib(16) is 987: an entry that expects something else makes half the replies wrong answers
     const run = await runK6(
       "wrong",
-      {
-        MODEL: "open",
-        RATE: "100",
-        DURATION: "2s",
-        WARMUP: "1s",
-        TIMEOUT: "5s",
-        GROUP: "wrong",
-        MIX: JSON.stringify([
-          { path: "/fib/15", weight: 1 },
-          { path: "/fib/16", weight: 1, expect: "986\n" },
-        ]),
-      },
+      openEnv("wrong", 100, "2s", [
+        { path: "/fib/15", weight: 1 },
+        { path: "/fib/16", weight: 1, expect: "986\n" },
+      ]),
       K6_DEBUG_JSON_ARGS,
     );
     expect(run.exitCode, run.log).toBe(0);

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, expect } from "vitest";
 import type { Manifest } from "../../orchestrator/src/models/manifest.js";
@@ -7,6 +10,7 @@ import { DirectMux } from "./direct.js";
 import { traitsOf, type Traits } from "./models.js";
 import { socketDialer, type Dialer } from "./raw.js";
 import { docker } from "../../orchestrator/src/docker/client.js";
+import { runLabel, sweepByLabel } from "../../orchestrator/src/docker/sweep.js";
 
 /** One deployed model as the suites see it. Fields are filled in by beforeAll. */
 export interface ModelUnderTest {
@@ -91,3 +95,33 @@ export async function expectUnharmed(t: ModelUnderTest, opts: { processes?: bool
  * HTTP-only model): the test is not defined for it, rather than reported as skipped.
  */
 export function none(_name: string, _fn?: unknown, _timeout?: number): void {}
+
+/** Load clients' lab for the enclosing describe block. Fields are filled in by beforeAll. */
+export interface ClientLab {
+  lab: Running;
+  /** A scratch folder for the clients' output, removed afterwards. */
+  outRoot: string;
+  /** The lab network the clients join. */
+  network: string;
+}
+
+/**
+ * Deploy `model` behind its front for the enclosing describe block (beforeAll); afterwards, tear
+ * it down and check that no container of run `runId` nor of the deployment is left.
+ */
+export function useClientLab(model: string, runId: string, scratchPrefix: string): ClientLab {
+  const t = {} as ClientLab;
+  beforeAll(async () => {
+    t.lab = await deployModel(model);
+    t.network = `${t.lab.deployment.project}_lab`;
+    t.outRoot = mkdtempSync(path.join(tmpdir(), scratchPrefix));
+  });
+  afterAll(async () => {
+    const stray = (await sweepByLabel(runLabel(runId))).containers;
+    await t.lab?.down();
+    if (t.outRoot) rmSync(t.outRoot, { recursive: true, force: true });
+    expect(stray).toBe(0);
+    if (t.lab) expect(await leftovers(t.lab.deployment.project)).toBe(0);
+  });
+  return t;
+}

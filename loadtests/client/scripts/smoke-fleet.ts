@@ -12,49 +12,33 @@ import path from "node:path";
 import hdr from "hdr-histogram-js";
 import { launchFleet, removeRunContainers } from "../../../orchestrator/src/fleet/launch.js";
 import type { FleetGroup } from "../../../orchestrator/src/fleet/plan.js";
+import { briefFleet, fib } from "../../../test/support/fleet.js";
 
 const network = process.argv[2] ?? "fl-c_lab";
 const only = process.argv[3];
-const fib = (arg: number, weight = 1) => ({ text: `fib ${arg}`, kind: "fib" as const, arg, weight });
+
+/** Every case's clients get half a CPU each. */
+const group = (
+  name: string,
+  tool: FleetGroup["tool"],
+  load: FleetGroup["load"],
+  request: FleetGroup["request"],
+  count = 1,
+): FleetGroup => ({
+  name,
+  tool,
+  load,
+  request,
+  clients: { count, cpus: 0.5 },
+});
 
 const cases: Record<string, FleetGroup[]> = {
-  "k6-open": [
-    { name: "k6o", tool: "k6", load: { model: "open", rate: 100 }, request: [fib(15, 3), fib(20, 1)], clients: { count: 2, cpus: 0.5 } },
-  ],
-  "k6-closed": [
-    {
-      name: "k6c",
-      tool: "k6",
-      load: { model: "closed", connections: 1, pipelining: 1 },
-      request: [fib(27)],
-      clients: { count: 1, cpus: 0.5 },
-    },
-  ],
-  autocannon: [
-    {
-      name: "ac",
-      tool: "autocannon",
-      load: { model: "closed", connections: 4, pipelining: 1, rate: 150 },
-      request: [fib(18)],
-      clients: { count: 1, cpus: 0.5 },
-    },
-  ],
-  "tcp-open": [
-    { name: "tcpo", tool: "tcp", load: { model: "open", rate: 150 }, request: [fib(15, 3), fib(1, 1)], clients: { count: 2, cpus: 0.5 } },
-  ],
-  "tcp-closed": [
-    {
-      name: "tcpc",
-      tool: "tcp",
-      load: { model: "closed", connections: 1, pipelining: 2 },
-      request: [fib(27)],
-      clients: { count: 1, cpus: 0.5 },
-    },
-  ],
-  mixed: [
-    { name: "slow", tool: "k6", load: { model: "open", rate: 20 }, request: [fib(24)], clients: { count: 1, cpus: 0.5 } },
-    { name: "probe", tool: "tcp", load: { model: "open", rate: 50 }, request: [fib(1)], clients: { count: 1, cpus: 0.5 } },
-  ],
+  "k6-open": [group("k6o", "k6", { model: "open", rate: 100 }, [fib(15, 3), fib(20, 1)], 2)],
+  "k6-closed": [group("k6c", "k6", { model: "closed", connections: 1, pipelining: 1 }, [fib(27)])],
+  autocannon: [group("ac", "autocannon", { model: "closed", connections: 4, pipelining: 1, rate: 150 }, [fib(18)])],
+  "tcp-open": [group("tcpo", "tcp", { model: "open", rate: 150 }, [fib(15, 3), fib(1, 1)], 2)],
+  "tcp-closed": [group("tcpc", "tcp", { model: "closed", connections: 1, pipelining: 2 }, [fib(27)])],
+  mixed: [group("slow", "k6", { model: "open", rate: 20 }, [fib(24)]), group("probe", "tcp", { model: "open", rate: 50 }, [fib(1)])],
 };
 
 const runId = `smoke${Date.now().toString(36)}`;
@@ -64,24 +48,11 @@ for (const [name, groups] of Object.entries(cases)) {
   if (only && name !== only) continue;
   const t0 = Date.now();
   const rates: string[] = [];
-  const fleet = await launchFleet(
-    {
-      runId,
-      cellId: name,
-      network,
-      outDir: path.join(outRoot, name),
-      groups,
-      durationMs: 3000,
-      warmupMs: 1000,
-      startDelayMs: 3000,
-      requestTimeoutMs: 5000,
-    },
-    {
-      onProgress: (p) => rates.push(`${p.group}${p.clientIndex}:${p.phase ?? "?"}:${p.rps}`),
-      onLog: (src, line) => (src === "fleet" ? console.log(`  [${src}] ${line}`) : undefined),
-      onPhase: (phase, at) => rates.push(`<${phase}@${at - t0}>`),
-    },
-  );
+  const fleet = await launchFleet(briefFleet({ runId, network, outRoot }, name, groups), {
+    onProgress: (p) => rates.push(`${p.group}${p.clientIndex}:${p.phase ?? "?"}:${p.rps}`),
+    onLog: (src, line) => (src === "fleet" ? console.log(`  [${src}] ${line}`) : undefined),
+    onPhase: (phase, at) => rates.push(`<${phase}@${at - t0}>`),
+  });
   console.log(`== ${name}: ok=${fleet.ok} in ${Date.now() - t0} ms; progress: ${rates.join(" ")}`);
   for (const c of fleet.clients) {
     if (!c.result) {
