@@ -356,7 +356,7 @@ export function methodNotes(run: RunSummary): string[] {
   return notes;
 }
 
-export const EVENTS_HEADER = [
+const EVENTS_HEADER = [
   "Model",
   "Topology",
   "Group",
@@ -408,7 +408,7 @@ export function capacityOrWorstLabel(e: RowEvent): string {
 }
 
 /** One line per row and event: what the event did to that group over the repeats. */
-export function eventRows(run: RunSummary): string[][] {
+function eventRows(run: RunSummary): string[][] {
   return run.rows.flatMap((r) =>
     r.events.map((e) => [
       r.model,
@@ -425,9 +425,22 @@ export function eventRows(run: RunSummary): string[][] {
 }
 
 /** How the events table was made, from the thresholds the analysis used. */
-export function eventNotes(): string[] {
+function eventNotes(): string[] {
   return [
     `Time to recover: from the event's start until per-second throughput is back within ${THROUGHPUT_TOLERANCE * 100}% of its pre-event mean (at least ${THROUGHPUT_MIN_SLACK} req/s either way) and per-second p99 at most ${P99_FACTOR}× the pre-event p99, for ${RECOVERY_SECONDS} seconds in a row, looked for from the second the action ended in; the pre-event figures are over the seconds before the event (the window's first second and seconds an earlier event disturbed left out). Mean (min–max) over the repeats that recovered.`,
     `Errors in its window: from the second the event started in through the end of the recovery (or the window's end). No reply: of those, the requests sent that got no reply at all (${NO_REPLY_KINDS.join(", ")}).`,
   ];
+}
+
+export interface EventsTable {
+  /** How the table was made. */
+  notes: string[];
+  header: readonly string[];
+  rows: string[][];
+}
+
+/** The scripted events' table, for a run that had any. */
+export function eventsTable(run: RunSummary): EventsTable | undefined {
+  const rows = eventRows(run);
+  return rows.length > 0 ? { notes: eventNotes(), header: EVENTS_HEADER, rows } : undefined;
 }

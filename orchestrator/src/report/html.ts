@@ -1,16 +1,5 @@
 import type { RowSummary, RunSummary } from "../measure/run-summary.js";
-import {
-  environmentLines,
-  eventNotes,
-  eventRows,
-  EVENTS_HEADER,
-  methodNotes,
-  problemLines,
-  reportSections,
-  runHeadline,
-  sections,
-  TABLE_HEADER,
-} from "./format.js";
+import { environmentLines, eventsTable, methodNotes, problemLines, reportSections, runHeadline, sections, TABLE_HEADER } from "./format.js";
 import { chartPage, escapeHtml, type HtmlAssets } from "./page.js";
 import { TIMELINE_DRAW, type TimelineChart, timelineCharts, timelineHtml } from "./timeline.js";
 
@@ -125,10 +114,10 @@ const DRAW = `
 /** The events table and the timelines' sections, and the timelines' data (undefined without any). */
 function eventsAndTimelines(run: RunSummary): { body: string[]; timelines: TimelineChart[] | undefined } {
   const body: string[] = [];
-  const events = eventRows(run);
-  if (events.length > 0) {
-    body.push("<section>", "<h2>Events</h2>", "<ul>", ...eventNotes().map((n) => `<li>${escapeHtml(n)}</li>`), "</ul>");
-    body.push(table(EVENTS_HEADER, events), "</section>");
+  const events = eventsTable(run);
+  if (events) {
+    body.push("<section>", "<h2>Events</h2>", "<ul>", ...events.notes.map((n) => `<li>${escapeHtml(n)}</li>`), "</ul>");
+    body.push(table(events.header, events.rows), "</section>");
   }
   const timelines = timelineCharts(run);
   body.push(...timelineHtml(timelines, escapeHtml));

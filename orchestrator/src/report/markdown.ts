@@ -1,15 +1,5 @@
 import type { RunSummary } from "../measure/run-summary.js";
-import {
-  environmentLines,
-  eventNotes,
-  eventRows,
-  EVENTS_HEADER,
-  methodNotes,
-  problemLines,
-  reportSections,
-  runHeadline,
-  TABLE_HEADER,
-} from "./format.js";
+import { environmentLines, eventsTable, methodNotes, problemLines, reportSections, runHeadline, TABLE_HEADER } from "./format.js";
 
 function cell(s: string): string {
   return s.replace(/\|/g, "\\|").replace(/\n/g, " ");
@@ -52,11 +42,11 @@ export function renderMarkdown(run: RunSummary): string {
     list("Cold start (from `up` to the first correct answer through the front):", s.coldStarts);
     list("Notes:", s.notes);
   }
-  const events = eventRows(run);
-  if (events.length > 0) {
+  const events = eventsTable(run);
+  if (events) {
     out.push("## Events", "");
-    for (const n of eventNotes()) out.push(`- ${n}`);
-    out.push("", markdownTable(EVENTS_HEADER, events), "");
+    for (const n of events.notes) out.push(`- ${n}`);
+    out.push("", markdownTable(events.header, events.rows), "");
   }
   return `${out.join("\n").trimEnd()}\n`;
 }
