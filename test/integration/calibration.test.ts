@@ -78,6 +78,16 @@ function expectEveryCellRan(summary: RunSummary): void {
 }
 
 /** Each row says which tool and load model produced it, in the run summary and in its cell. */
+/** The row's merged latency, which must exist: its p50 is the service time, its minimum above the floor. */
+function expectServiceTime(r: RowSummary): NonNullable<RowSummary["latency"]> {
+  const l = r.latency;
+  expect(l, figures(r)).not.toBeNull();
+  expect(l!.p50, figures(r)).toBeGreaterThanOrEqual(SERVICE_MS);
+  expect(l!.p50, figures(r)).toBeLessThanOrEqual(P50_MAX);
+  expect(l!.min, figures(r)).toBeGreaterThanOrEqual(FLOOR);
+  return l!;
+}
+
 function expectLabelled(r: RowSummary, cells: CellSummary[], tool: string, loadModel: "open" | "closed"): void {
   expect(r.tool, r.key).toBe(tool);
   expect(r.loadModel, r.key).toBe(loadModel);
@@ -126,14 +136,10 @@ describe("calibration: a known 50 ms service time", () => {
     ["k6-open", "k6-open", "k6"],
   ])("open model, %s: p50 is the service time, throughput is the offered rate", (workload, group, tool) => {
     const r = row(summary, workload, group);
-    const l = r.latency;
-    expect(l, figures(r)).not.toBeNull();
-    expect(l!.p50, figures(r)).toBeGreaterThanOrEqual(SERVICE_MS);
-    expect(l!.p50, figures(r)).toBeLessThanOrEqual(P50_MAX);
-    expect(l!.min, figures(r)).toBeGreaterThanOrEqual(FLOOR);
+    const l = expectServiceTime(r);
     // No stall here: the tail stays far below the stall run's (p99 = 56 .. 97 ms seen, the high
     // end while other suites loaded the shared cores).
-    expect(l!.p99, figures(r)).toBeLessThan(4 * SERVICE_MS);
+    expect(l.p99, figures(r)).toBeLessThan(4 * SERVICE_MS);
     expect(r.errorsTotal, figures(r)).toBe(0);
     expect(r.dropped, figures(r)).toBe(0);
     expect(r.loadNotDeliveredRepeats, figures(r)).toBe(0);
@@ -147,17 +153,13 @@ describe("calibration: a known 50 ms service time", () => {
     ["closed", "k6-closed", "k6"],
   ])("closed model, %s/%s: p50 is the service time, throughput is what C connections allow", (workload, group, tool) => {
     const r = row(summary, workload, group);
-    const l = r.latency;
-    expect(l, figures(r)).not.toBeNull();
-    expect(l!.p50, figures(r)).toBeGreaterThanOrEqual(SERVICE_MS);
-    expect(l!.p50, figures(r)).toBeLessThanOrEqual(P50_MAX);
-    expect(l!.min, figures(r)).toBeGreaterThanOrEqual(FLOOR);
+    const l = expectServiceTime(r);
     expect(r.errorsTotal, figures(r)).toBe(0);
     if (r.load.model !== "closed") throw new Error(`${r.key} is not a closed model`);
     // Little's law: requests in flight = throughput × mean latency. A closed model keeps at most
     // C in flight (less by the client's turnaround between a reply and the next send), so its
     // throughput is set by the service time: C / 50 ms = 40 req/s for C = 2, not by any rate.
-    const inFlight = throughput(r) * (l!.mean / 1000);
+    const inFlight = throughput(r) * (l.mean / 1000);
     const c = r.load.connections * r.load.pipelining;
     expect(inFlight, figures(r)).toBeLessThanOrEqual(c * 1.01);
     expect(inFlight, figures(r)).toBeGreaterThanOrEqual(c * 0.95);

@@ -1,3 +1,4 @@
+import { expect } from "vitest";
 import { summariseCell, type CellSummary } from "../../src/measure/cell-summary.js";
 import type { ClientResult, Interval } from "../../../loadtests/contract/result.js";
 import type { EventRecord } from "../../src/events/record.js";
@@ -7,7 +8,7 @@ import type { HostUsage } from "../../src/measure/host-usage.js";
 import { summariseRun, type RunSummary } from "../../src/measure/run-summary.js";
 import { mulberry32 } from "../../../loadtests/contract/random.js";
 import { expandScenario, type Cell } from "../../src/scenario/expand.js";
-import { validateScenario, type ScenarioContext } from "../../src/scenario/load.js";
+import { ScenarioError, validateScenario, type ScenarioContext, type ScenarioProblem } from "../../src/scenario/load.js";
 import type { Scenario } from "../../src/scenario/schema.js";
 
 /** Shared builders for the unit tests. */
@@ -62,6 +63,17 @@ export function validRaw(): Record<string, unknown> {
     repeat: 3,
     seed: 42,
   };
+}
+
+/** The problems `validateScenario` reports for `raw`, which it must reject. */
+export function rejectionOf(raw: Record<string, unknown>, context: ScenarioContext): ScenarioProblem[] {
+  try {
+    validateScenario(raw, context);
+  } catch (e) {
+    expect(e).toBeInstanceOf(ScenarioError);
+    return [...(e as ScenarioError).problems];
+  }
+  throw new Error("expected the scenario to be rejected");
 }
 
 export function validScenario(mutate?: (raw: Record<string, any>) => void): Scenario {
@@ -193,6 +205,20 @@ export function runOf(scenario: Scenario, opts: RunOptions = {}): RunSummary {
   });
 }
 
+/**
+ * RunOptions.intervals for a container kill at 8 s: main's 2 clients at 10 req/s, client 0's
+ * seconds empty from 8 s for 2 s (for good in r3), with resets and 5xx; the other groups give no
+ * per-second figures.
+ */
+export function killedAt8s(cellId: string, group: string, clientIndex: number, t0: number): Interval[] | undefined {
+  if (group !== "main") return undefined;
+  const down = cellId.endsWith("r3") ? 12 : 2;
+  const ok = Array.from({ length: 20 }, (_, i) => (clientIndex === 0 && i >= 8 && i < 8 + down ? 0 : 10));
+  const errors: Record<number, Record<string, number>> = {};
+  for (let i = 8; i < 8 + down; i++) if (clientIndex === 0) errors[i] = { reset: 4, http_5xx: 6 };
+  return secondsOf(t0, ok, 2000, errors);
+}
+
 /** The cell summaries runOf summarises. */
 export function cellsOf(scenario: Scenario, opts: RunOptions = {}): CellSummary[] {
   const T0 = 1_700_000_000_000;
@@ -208,18 +234,14 @@ export function cellsOf(scenario: Scenario, opts: RunOptions = {}): CellSummary[
         const ok = given?.length ?? opts.okPerClient?.(cell.id, g.name) ?? 1000;
         const lag = opts.sendLagUs?.(cell.id, g.name, clientIndex);
         const intervals = opts.intervals?.(cell.id, g.name, clientIndex, T0);
+        const client = { group: g.name, clientIndex, tool: g.tool, loadModel: g.load.model, startedAt: T0, endedAt: T0 + 20_000 };
         if (intervals) {
           const seconds = intervals.reduce((a, iv) => a + iv.ok, 0);
           const errors: Record<string, number> = {};
           for (const iv of intervals) for (const [k, v] of Object.entries(iv.errors)) errors[k] = (errors[k] ?? 0) + v;
           const failed = Object.values(errors).reduce((a, b) => a + b, 0);
           return clientResult({
-            group: g.name,
-            clientIndex,
-            tool: g.tool,
-            loadModel: g.load.model,
-            startedAt: T0,
-            endedAt: T0 + 20_000,
+            ...client,
             requests: { sent: seconds + failed, completed: seconds, ok: seconds },
             errors,
             latenciesUs: Array(seconds).fill(lat),
@@ -227,12 +249,7 @@ export function cellsOf(scenario: Scenario, opts: RunOptions = {}): CellSummary[
           });
         }
         return clientResult({
-          group: g.name,
-          clientIndex,
-          tool: g.tool,
-          loadModel: g.load.model,
-          startedAt: T0,
-          endedAt: T0 + 20_000,
+          ...client,
           requests: { sent: ok, completed: ok, ok },
           dropped: opts.dropped?.(cell.id, g.name) ?? 0,
           latenciesUs: given ?? Array.from({ length: ok }, (_, i) => lat + (i % 10)),

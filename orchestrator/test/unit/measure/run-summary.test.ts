@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { merge, summarise } from "../../../src/measure/histogram.js";
 import { RunSummarySchema, runProblems, summariseRun } from "../../../src/measure/run-summary.js";
 import type { EventRecord } from "../../../src/events/record.js";
-import { cellsOf, differingRepeats, runOf, secondsOf, twoRepeats, validScenario } from "../fixtures.js";
+import { cellsOf, differingRepeats, killedAt8s, runOf, twoRepeats, validScenario } from "../fixtures.js";
 
 describe("summariseRun", () => {
   const scenario = validScenario(); // 2 models x 2 topologies x 1 workload (2 groups) x 3 repeats
@@ -196,18 +196,10 @@ describe("summariseRun: events and timelines", () => {
   const scenario = validScenario();
   // main: 2 clients x 10 req/s for 20 s; a container kill at 8 s empties seconds 8-9 of client 0 in
   // every repeat; in r3 it never comes back. The probe group gives no per-second figures.
-  const intervals = (id: string, group: string, clientIndex: number, t0: number) => {
-    if (group !== "main") return undefined;
-    const down = id.endsWith("r3") ? 12 : 2;
-    const ok = Array.from({ length: 20 }, (_, i) => (clientIndex === 0 && i >= 8 && i < 8 + down ? 0 : 10));
-    const errors: Record<number, Record<string, number>> = {};
-    for (let i = 8; i < 8 + down; i++) if (clientIndex === 0) errors[i] = { reset: 4, http_5xx: 6 };
-    return secondsOf(t0, ok, 2000, errors);
-  };
   const events = (_id: string, t0: number): EventRecord[] => [
     { index: 0, action: "kill-container", plannedAt: t0 + 8000, startedAt: t0 + 8000, endedAt: t0 + 8100, detail: "docker kill m-1" },
   ];
-  const run = runOf(scenario, { intervals, events });
+  const run = runOf(scenario, { intervals: killedAt8s, events });
   const row = run.rows.find((r) => r.key === "py-threads.1x1cpu-w2.fib30.main")!;
 
   it("aggregates each event over the repeats: recovery time of those that recovered, the others counted", () => {

@@ -7,7 +7,7 @@ import { renderMarkdown } from "../../../src/report/markdown.js";
 import { merge, summarise } from "../../../src/measure/histogram.js";
 import type { RowSummary } from "../../../src/measure/run-summary.js";
 import { num } from "../../../src/report/format.js";
-import { cellsOf, differingRepeats, runOf, secondsOf, twoRepeats, validScenario } from "../fixtures.js";
+import { cellsOf, differingRepeats, killedAt8s, runOf, twoRepeats, validScenario } from "../fixtures.js";
 
 const scenario = validScenario();
 const run = runOf(scenario, {
@@ -310,14 +310,7 @@ describe("the report says what a figure cannot be trusted for", () => {
 describe("events and timelines in the reports", () => {
   // main: 2 clients x 10 req/s; a container kill at 8 s empties 2 seconds of client 0 (r3: for good).
   const withEvents = runOf(scenario, {
-    intervals: (id, group, clientIndex, t0) => {
-      if (group !== "main") return undefined;
-      const down = id.endsWith("r3") ? 12 : 2;
-      const ok = Array.from({ length: 20 }, (_, i) => (clientIndex === 0 && i >= 8 && i < 8 + down ? 0 : 10));
-      const errors: Record<number, Record<string, number>> = {};
-      for (let i = 8; i < 8 + down; i++) if (clientIndex === 0) errors[i] = { reset: 4, http_5xx: 6 };
-      return secondsOf(t0, ok, 2000, errors);
-    },
+    intervals: killedAt8s,
     events: (id, t0) => [
       { index: 0, action: "kill-container", plannedAt: t0 + 8000, startedAt: t0 + 8000, endedAt: t0 + 8100, detail: "docker kill" },
       ...(id.startsWith("gunicorn-sync")

@@ -3,7 +3,7 @@ import { ScenarioError, validateScenario, type ScenarioContext, type ScenarioPro
 import { ScenarioRecordSchema, topologyId } from "../../../src/scenario/schema.js";
 import { parseTop, pickWorker, planEvent, workerProcesses } from "../../../src/events/plan.js";
 import { EventSpecSchema } from "../../../src/events/spec.js";
-import { ctx as baseCtx, validRaw } from "../fixtures.js";
+import { ctx as baseCtx, rejectionOf, validRaw } from "../fixtures.js";
 
 // The fixture's made-up catalog, with events as the real manifests declare them.
 const ctx: ScenarioContext = {
@@ -50,15 +50,7 @@ function withEvents(events: unknown[], mutate: (raw: Record<string, any>) => voi
   return raw;
 }
 
-function problemsOf(raw: Record<string, unknown>): ScenarioProblem[] {
-  try {
-    validateScenario(raw, ctx);
-  } catch (e) {
-    expect(e).toBeInstanceOf(ScenarioError);
-    return [...(e as ScenarioError).problems];
-  }
-  throw new Error("expected the scenario to be rejected");
-}
+const problemsOf = (raw: Record<string, unknown>): ScenarioProblem[] => rejectionOf(raw, ctx);
 
 describe("scenario events", () => {
   it("accepts events inside the window, fills defaults and keeps them in the record", () => {

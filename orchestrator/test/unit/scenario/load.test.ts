@@ -2,19 +2,16 @@ import { describe, expect, it } from "vitest";
 import YAML from "yaml";
 import { parseScenario, ScenarioError, validateScenario, type ScenarioProblem } from "../../../src/scenario/load.js";
 import { ScenarioRecordSchema } from "../../../src/scenario/schema.js";
-import { ctx, validRaw } from "../fixtures.js";
+import { ctx, rejectionOf, validRaw } from "../fixtures.js";
 
 function problemsOf(mutate: (raw: Record<string, any>) => void): ScenarioProblem[] {
   const raw = validRaw();
   mutate(raw);
-  try {
-    validateScenario(raw, ctx);
-  } catch (e) {
-    expect(e).toBeInstanceOf(ScenarioError);
-    return [...(e as ScenarioError).problems];
-  }
-  throw new Error("expected the scenario to be rejected");
+  return rejectionOf(raw, ctx);
 }
+
+/** A closed-model TCP group, to stand in for one of the fixture's. */
+const tcpGroup = (request: unknown) => ({ name: "t", protocol: "tcp", tool: "tcp", load: { model: "closed", connections: 2 }, request });
 
 const G0 = "workloads[0].groups[0]";
 const G1 = "workloads[0].groups[1]";
@@ -129,13 +126,7 @@ describe("parseScenario: each bad field gives its path and the reason", () => {
     [
       "model that does not serve the protocol",
       (r) => {
-        r.workloads[0].groups[0] = {
-          name: "t",
-          protocol: "tcp",
-          tool: "tcp",
-          load: { model: "closed", connections: 2 },
-          request: "fib 20",
-        };
+        r.workloads[0].groups[0] = tcpGroup("fib 20");
       },
       `${G0}.protocol`,
       /tcp is not served by model gunicorn-sync \(serves http\)/,
@@ -199,13 +190,7 @@ describe("parseScenario: each bad field gives its path and the reason", () => {
       "sleep over tcp",
       (r) => {
         r.models = ["py-threads"];
-        r.workloads[0].groups[0] = {
-          name: "t",
-          protocol: "tcp",
-          tool: "tcp",
-          load: { model: "closed", connections: 2 },
-          request: "sleep 5",
-        };
+        r.workloads[0].groups[0] = tcpGroup("sleep 5");
       },
       `${G0}.request`,
       /sleep is only served over http, but protocol is tcp/,
@@ -214,13 +199,7 @@ describe("parseScenario: each bad field gives its path and the reason", () => {
       "sleep over tcp in a mix",
       (r) => {
         r.models = ["py-threads"];
-        r.workloads[0].groups[1] = {
-          name: "t",
-          protocol: "tcp",
-          tool: "tcp",
-          load: { model: "closed", connections: 2 },
-          request: [{ request: "fib 1" }, { request: "sleep 5" }],
-        };
+        r.workloads[0].groups[1] = tcpGroup([{ request: "fib 1" }, { request: "sleep 5" }]);
       },
       `${G1}.request[1].request`,
       /sleep is only served over http/,
