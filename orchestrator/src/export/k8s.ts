@@ -28,6 +28,7 @@ import {
   TMP_VOLUME,
   type CellContext,
   type K8sExportOptions,
+  type K8sMeta,
   type K8sObject,
 } from "./k8s-common.js";
 import { loadObjects } from "./k8s-load.js";
@@ -63,17 +64,38 @@ export function modelEnv(manifest: Manifest, cell: Cell): Record<string, string>
 function modelDeployment(ctx: CellContext): K8sObject {
   const { manifest, cell } = ctx;
   const env = deploymentEnv(manifest, ctx.scenario, cell.topology);
-  const selector = { [LABEL.role]: "model", [LABEL.cell]: ctx.labels[LABEL.cell] as string };
   const ports = [{ name: "http", containerPort: MODEL_HTTP_PORT, protocol: "TCP" }];
   if (manifest.protocols.includes("tcp")) ports.push({ name: "tcp", containerPort: MODEL_TCP_PORT, protocol: "TCP" });
-  const podMeta = meta(ctx, manifest.name, "model", { "fiblab.model": manifest.name });
+  return deployment(ctx, meta(ctx, manifest.name, "model", { "fiblab.model": manifest.name }), cell.topology.replicas, {
+    name: "model",
+    image: imageRef(manifest.name, ctx.opts.registry),
+    ...pullPolicy(ctx.opts.registry),
+    env: envList(modelEnv(manifest, cell)),
+    ports,
+    resources: resources(Number(env.CPUS), env.MEMORY ?? MODEL_MEMORY),
+    readinessProbe: readiness(healthCommand(manifest)),
+  });
+}
+
+/** The pods of one role in this cell. */
+function selector(ctx: CellContext, role: "model" | "front"): Record<string, string> {
+  return { [LABEL.role]: role, [LABEL.cell]: ctx.labels[LABEL.cell] as string };
+}
+
+/** A Deployment of one container, hardened as the lab runs every container: /tmp its only writable place. */
+function deployment(
+  ctx: CellContext,
+  podMeta: K8sMeta,
+  replicas: number,
+  container: { name: "model" | "front" } & Record<string, unknown>,
+): K8sObject {
   return {
     apiVersion: "apps/v1",
     kind: "Deployment",
     metadata: podMeta,
     spec: {
-      replicas: cell.topology.replicas,
-      selector: { matchLabels: selector },
+      replicas,
+      selector: { matchLabels: selector(ctx, container.name) },
       template: {
         metadata: { labels: podMeta.labels, annotations: podMeta.annotations },
         spec: {
@@ -81,19 +103,7 @@ function modelDeployment(ctx: CellContext): K8sObject {
           enableServiceLinks: false,
           terminationGracePeriodSeconds: 5,
           securityContext: podSecurity(),
-          containers: [
-            {
-              name: "model",
-              image: imageRef(manifest.name, ctx.opts.registry),
-              ...pullPolicy(ctx.opts.registry),
-              env: envList(modelEnv(manifest, cell)),
-              ports,
-              resources: resources(Number(env.CPUS), env.MEMORY ?? MODEL_MEMORY),
-              readinessProbe: readiness(healthCommand(manifest)),
-              securityContext: containerSecurity(),
-              volumeMounts: [TMP_MOUNT],
-            },
-          ],
+          containers: [{ ...container, securityContext: containerSecurity(), volumeMounts: [TMP_MOUNT] }],
           volumes: [TMP_VOLUME],
         },
       },
@@ -115,7 +125,7 @@ function modelService(ctx: CellContext): K8sObject {
     metadata: meta(ctx, MODEL_SERVICE, "model"),
     spec: {
       clusterIP: "None",
-      selector: { [LABEL.role]: "model", [LABEL.cell]: ctx.labels[LABEL.cell] as string },
+      selector: selector(ctx, "model"),
       ports,
     },
   };
@@ -135,42 +145,18 @@ function frontConfig(ctx: CellContext): K8sObject {
 function frontDeployment(ctx: CellContext): K8sObject {
   const env = deploymentEnv(ctx.manifest, ctx.scenario, ctx.cell.topology);
   const cpus = env.FRONT_CPUS !== undefined ? Number(env.FRONT_CPUS) : DEFAULT_FRONT_CPUS;
-  const podMeta = meta(ctx, FRONT_NAME, "front");
-  return {
-    apiVersion: "apps/v1",
-    kind: "Deployment",
-    metadata: podMeta,
-    spec: {
-      replicas: 1,
-      selector: { matchLabels: { [LABEL.role]: "front", [LABEL.cell]: ctx.labels[LABEL.cell] as string } },
-      template: {
-        metadata: { labels: podMeta.labels, annotations: podMeta.annotations },
-        spec: {
-          automountServiceAccountToken: false,
-          enableServiceLinks: false,
-          terminationGracePeriodSeconds: 5,
-          securityContext: podSecurity(),
-          containers: [
-            {
-              name: "front",
-              image: imageRef("front", ctx.opts.registry),
-              ...pullPolicy(ctx.opts.registry),
-              envFrom: [{ configMapRef: { name: FRONT_NAME } }],
-              ports: [
-                { name: "http", containerPort: FRONT_HTTP_PORT, protocol: "TCP" },
-                { name: "tcp", containerPort: FRONT_TCP_PORT, protocol: "TCP" },
-              ],
-              resources: resources(cpus, FRONT_MEMORY),
-              readinessProbe: { ...readiness(["/usr/local/bin/front-health"]), failureThreshold: 60 },
-              securityContext: containerSecurity(),
-              volumeMounts: [TMP_MOUNT],
-            },
-          ],
-          volumes: [TMP_VOLUME],
-        },
-      },
-    },
-  };
+  return deployment(ctx, meta(ctx, FRONT_NAME, "front"), 1, {
+    name: "front",
+    image: imageRef("front", ctx.opts.registry),
+    ...pullPolicy(ctx.opts.registry),
+    envFrom: [{ configMapRef: { name: FRONT_NAME } }],
+    ports: [
+      { name: "http", containerPort: FRONT_HTTP_PORT, protocol: "TCP" },
+      { name: "tcp", containerPort: FRONT_TCP_PORT, protocol: "TCP" },
+    ],
+    resources: resources(cpus, FRONT_MEMORY),
+    readinessProbe: { ...readiness(["/usr/local/bin/front-health"]), failureThreshold: 60 },
+  });
 }
 
 function frontService(ctx: CellContext): K8sObject {
@@ -180,7 +166,7 @@ function frontService(ctx: CellContext): K8sObject {
     metadata: meta(ctx, FRONT_NAME, "front"),
     spec: {
       type: "ClusterIP",
-      selector: { [LABEL.role]: "front", [LABEL.cell]: ctx.labels[LABEL.cell] as string },
+      selector: selector(ctx, "front"),
       ports: [
         { name: "http", port: FRONT_HTTP_PORT, targetPort: FRONT_HTTP_PORT, protocol: "TCP" },
         { name: "tcp", port: FRONT_TCP_PORT, targetPort: FRONT_TCP_PORT, protocol: "TCP" },
