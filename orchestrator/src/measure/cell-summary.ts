@@ -65,13 +65,17 @@ export const WorkerSpreadSchema = z.object({
 });
 export type WorkerSpread = z.infer<typeof WorkerSpreadSchema>;
 
-export const GroupSummarySchema = z.object({
+/** A group as its scenario defines it: what a cell's and a run's summaries both say of it. */
+export const GroupDefinitionSchema = z.object({
   group: z.string(),
   protocol: ProtocolSchema,
   tool: ToolSchema,
   loadModel: LoadModelSchema,
   load: LoadSchema,
   request: RequestMixSchema,
+});
+
+export const GroupSummarySchema = GroupDefinitionSchema.extend({
   clients: z.object({
     expected: z.number().int(),
     reported: z.number().int(),

@@ -1,14 +1,6 @@
 import { z } from "zod";
-import {
-  LoadModelSchema,
-  LoadSchema,
-  ProtocolSchema,
-  RequestMixSchema,
-  ToolSchema,
-  TopologyRecordSchema,
-  type Scenario,
-} from "../scenario/schema.js";
-import { CellStatusSchema, type CellSummary, type GroupSummary } from "./cell-summary.js";
+import { TopologyRecordSchema, type Scenario } from "../scenario/schema.js";
+import { CellStatusSchema, GroupDefinitionSchema, type CellSummary, type GroupSummary } from "./cell-summary.js";
 import { EventActionSchema } from "../events/record.js";
 import { LatencySummarySchema, merge, SendLagSummarySchema, summarise, summariseLag, type LatencySummary } from "./histogram.js";
 import { EventOutcomeSchema, type GroupOutcome } from "./recovery.js";
@@ -93,12 +85,7 @@ export const RowSummarySchema = z.object({
   model: z.string(),
   topology: TopologyRecordSchema,
   workload: z.string(),
-  group: z.string(),
-  protocol: ProtocolSchema,
-  tool: ToolSchema,
-  loadModel: LoadModelSchema,
-  load: LoadSchema,
-  request: RequestMixSchema,
+  ...GroupDefinitionSchema.shape,
   clients: z.object({
     count: z.number().int(),
     cpus: z.number(),
