@@ -12,26 +12,13 @@ import { readdirSync, readFileSync } from "node:fs";
 import net from "node:net";
 import { fileURLToPath } from "node:url";
 import hdr from "hdr-histogram-js";
-import { fibString, parseMix } from "../src/mix.js";
+import { parseMix } from "../src/mix.js";
 import { now, Recorder, windowOf } from "../src/recorder.js";
 import { TcpClient } from "../src/tcp.js";
+import { answerLines } from "./line-server.js";
 
 function serve(): Promise<number> {
-  const srv = net.createServer((sock) => {
-    sock.setNoDelay(true);
-    let buf = "";
-    sock.on("data", (d) => {
-      buf += d.toString("latin1");
-      let out = "";
-      let nl: number;
-      while ((nl = buf.indexOf("\n")) >= 0) {
-        out += `${fibString(Number(buf.slice(0, nl)))}\n`;
-        buf = buf.slice(nl + 1);
-      }
-      if (out) sock.write(out);
-    });
-    sock.on("error", () => {});
-  });
+  const srv = net.createServer((sock) => answerLines(sock, (out) => out && sock.write(out)));
   return new Promise((r) => srv.listen(0, "127.0.0.1", () => r((srv.address() as net.AddressInfo).port)));
 }
 

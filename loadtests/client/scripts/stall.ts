@@ -11,32 +11,23 @@ import { fork } from "node:child_process";
 import net from "node:net";
 import { fileURLToPath } from "node:url";
 import hdr from "hdr-histogram-js";
-import { fibString, parseMix } from "../src/mix.js";
+import { parseMix } from "../src/mix.js";
 import { now, Recorder, windowOf } from "../src/recorder.js";
 import { TcpClient } from "../src/tcp.js";
+import { answerLines } from "./line-server.js";
 
 if (process.argv[2] === "--child-server") {
   const [from, to] = [Number(process.argv[3]), Number(process.argv[4])];
   const srv = net.createServer((sock) => {
-    sock.setNoDelay(true);
-    let buf = "";
     let held = "";
     let timer: NodeJS.Timeout | undefined;
-    sock.on("data", (d) => {
-      buf += d.toString("latin1");
-      let out = "";
-      let nl: number;
-      while ((nl = buf.indexOf("\n")) >= 0) {
-        out += `${fibString(Number(buf.slice(0, nl)))}\n`;
-        buf = buf.slice(nl + 1);
-      }
+    answerLines(sock, (out) => {
       const t = Date.now();
       if (t >= from && t < to) {
         held += out;
         timer ??= setTimeout(() => sock.write(held), to - t);
       } else if (out) sock.write(out);
     });
-    sock.on("error", () => {});
   });
   srv.listen(0, "127.0.0.1", () => process.send?.((srv.address() as net.AddressInfo).port));
 } else {
