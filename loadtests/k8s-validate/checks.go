@@ -3,9 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
-	"sort"
-	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
@@ -28,34 +25,27 @@ func checkObject(obj any) error {
 	}
 	switch o := obj.(type) {
 	case *corev1.Namespace:
-		add("metadata.name", validation.IsDNS1123Label(o.Name))
-		checkMeta(o.ObjectMeta, false, add)
+		checkMeta(o.ObjectMeta, validation.IsDNS1123Label, false, add)
 	case *corev1.Service:
-		add("metadata.name", validation.IsDNS1035Label(o.Name))
-		checkMeta(o.ObjectMeta, true, add)
+		checkMeta(o.ObjectMeta, validation.IsDNS1035Label, true, add)
 		add("spec.selector", labelProblems(o.Spec.Selector))
 	case *corev1.ConfigMap:
-		add("metadata.name", validation.IsDNS1123Subdomain(o.Name))
-		checkMeta(o.ObjectMeta, true, add)
+		checkMeta(o.ObjectMeta, validation.IsDNS1123Subdomain, true, add)
 		for k := range o.Data {
 			add("data."+k, validation.IsConfigMapKey(k))
 		}
 	case *corev1.PersistentVolumeClaim:
-		add("metadata.name", validation.IsDNS1123Subdomain(o.Name))
-		checkMeta(o.ObjectMeta, true, add)
+		checkMeta(o.ObjectMeta, validation.IsDNS1123Subdomain, true, add)
 	case *corev1.Pod:
-		add("metadata.name", validation.IsDNS1123Subdomain(o.Name))
-		checkMeta(o.ObjectMeta, true, add)
+		checkMeta(o.ObjectMeta, validation.IsDNS1123Subdomain, true, add)
 		checkPodSpec("spec", o.Spec, add)
 	case *appsv1.Deployment:
-		add("metadata.name", validation.IsDNS1123Subdomain(o.Name))
-		checkMeta(o.ObjectMeta, true, add)
+		checkMeta(o.ObjectMeta, validation.IsDNS1123Subdomain, true, add)
 		checkSelector(o.Spec.Selector, o.Spec.Template.Labels, add)
 		checkPodSpec("spec.template.spec", o.Spec.Template.Spec, add)
 	case *batchv1.Job:
 		// Its pods carry the job's name as a label value: at most 63 characters.
-		add("metadata.name", validation.IsDNS1123Label(o.Name))
-		checkMeta(o.ObjectMeta, true, add)
+		checkMeta(o.ObjectMeta, validation.IsDNS1123Label, true, add)
 		add("spec.template.metadata.labels", labelProblems(o.Spec.Template.Labels))
 		checkPodSpec("spec.template.spec", o.Spec.Template.Spec, add)
 	case *TestRun:
@@ -66,8 +56,8 @@ func checkObject(obj any) error {
 
 func checkTestRun(o *TestRun, add func(string, []string)) {
 	// The operator names runner jobs "<name>-<index>" and "<name>-initializer": DNS labels.
-	add("metadata.name", validation.IsDNS1123Label(o.Name+"-initializer"))
-	checkMeta(o.ObjectMeta, true, add)
+	initializer := func(name string) []string { return validation.IsDNS1123Label(name + "-initializer") }
+	checkMeta(o.ObjectMeta, initializer, true, add)
 	if o.Spec.Parallelism < 1 {
 		add("spec.parallelism", []string{"must be at least 1"})
 	}
@@ -94,7 +84,9 @@ func checkTestRun(o *TestRun, add func(string, []string)) {
 	}
 }
 
-func checkMeta(m metav1.ObjectMeta, namespaced bool, add func(string, []string)) {
+// checkMeta: the name by the API server's rule for the kind, then namespace, labels and annotations.
+func checkMeta(m metav1.ObjectMeta, nameRule func(string) []string, namespaced bool, add func(string, []string)) {
+	add("metadata.name", nameRule(m.Name))
 	if namespaced {
 		add("metadata.namespace", validation.IsDNS1123Label(m.Namespace))
 	}
@@ -174,29 +166,4 @@ func checkResources(field string, r corev1.ResourceRequirements, add func(string
 			add(field+".requests."+string(name), []string{fmt.Sprintf("%s is above the limit %s", req.String(), lim.String())})
 		}
 	}
-}
-
-func main() {
-	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: go run . <folder or file.yaml>...")
-		os.Exit(2)
-	}
-	rep, errs := ValidatePaths(os.Args[1:])
-	for _, e := range errs {
-		fmt.Fprintln(os.Stderr, e)
-	}
-	var parts []string
-	for k, n := range rep.Objects {
-		parts = append(parts, fmt.Sprintf("%s=%d", k, n))
-	}
-	if len(errs) > 0 {
-		fmt.Fprintf(os.Stderr, "k8s-validate: %d problem(s) in %d file(s)\n", len(errs), rep.Files)
-		os.Exit(1)
-	}
-	fmt.Printf("k8s-validate: %d file(s) ok: %s\n", rep.Files, strings.Join(sortStrings(parts), " "))
-}
-
-func sortStrings(s []string) []string {
-	sort.Strings(s)
-	return s
 }
