@@ -1,4 +1,4 @@
-"""gunicorn for the three gunicorn models: the settings they share, and run(), which starts the
+"""gunicorn for the gunicorn models: the settings they share, and run(), which starts the
 arbiter in this process (as the gunicorn command would) with a model's own settings on top."""
 
 from gunicorn.app.base import BaseApplication
@@ -46,3 +46,14 @@ def run(**settings) -> None:
     # replaced by the arbiter (hang detection). A fib(35) under a tight CPU limit takes seconds,
     # so the default must not kill a worker for it.
     _Server({**SHARED, "timeout": knob_int("TIMEOUT"), **settings}).run()
+
+
+def run_green(worker_class: str) -> None:
+    """The green-thread classes (gevent, eventlet): WORKERS workers, each serving up to 1000
+    connections, with keep-alive."""
+    run(
+        worker_class=worker_class,
+        workers=knob_int("WORKERS"),
+        worker_connections=1000,
+        keepalive=KEEPALIVE_S,
+    )

@@ -2,13 +2,7 @@
 up to 1000 connections as green threads (greenlets); fib blocks its worker's whole hub while it
 computes, /sleep only its own green thread."""
 
-from fiblab.config import knob_int
-from fiblab.gunicorn_base import KEEPALIVE_S, run
+from fiblab.gunicorn_base import run_green
 
 if __name__ == "__main__":
-    run(
-        worker_class="eventlet",
-        workers=knob_int("WORKERS"),
-        worker_connections=1000,
-        keepalive=KEEPALIVE_S,
-    )
+    run_green("eventlet")
