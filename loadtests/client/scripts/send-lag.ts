@@ -38,7 +38,7 @@ if (process.argv[2] === "--child-server") {
     child = fork(fileURLToPath(import.meta.url), ["--child-server"], { execArgv: process.execArgv });
     port = await new Promise<number>((r) => child!.once("message", (m) => r(Number(m))));
   }
-  const cpuTicks = () => process.cpuUsage();
+  const cpuTicks = (since?: NodeJS.CpuUsage) => process.cpuUsage(since);
   /** CPU seconds per thread name (Linux): the metronome runs in a thread of its own. */
   const threads = (): Map<string, number> => {
     const out = new Map<string, number>();

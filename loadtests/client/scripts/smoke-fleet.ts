@@ -10,7 +10,8 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import hdr from "hdr-histogram-js";
-import { launchFleet, removeRunContainers } from "../../../orchestrator/src/fleet/launch.js";
+import { launchFleet } from "../../../orchestrator/src/fleet/launch.js";
+import { runLabel, sweepByLabel } from "../../../orchestrator/src/docker/sweep.js";
 import type { FleetGroup } from "../../../orchestrator/src/fleet/plan.js";
 import { briefFleet, fib } from "../../../test/support/fleet.js";
 
@@ -42,7 +43,7 @@ const cases: Record<string, FleetGroup[]> = {
 };
 
 const runId = `smoke${Date.now().toString(36)}`;
-process.on("SIGINT", () => void removeRunContainers(runId).then(() => process.exit(130)));
+process.on("SIGINT", () => void sweepByLabel(runLabel(runId)).then(() => process.exit(130)));
 const outRoot = mkdtempSync(path.join(tmpdir(), "fiblab-smoke-"));
 for (const [name, groups] of Object.entries(cases)) {
   if (only && name !== only) continue;
@@ -79,4 +80,4 @@ for (const [name, groups] of Object.entries(cases)) {
     for (const n of r.notes) console.log(`     note: ${n}`);
   }
 }
-console.log(`outputs in ${outRoot}; leftover containers removed: ${await removeRunContainers(runId)}`);
+console.log(`outputs in ${outRoot}; leftover containers removed: ${(await sweepByLabel(runLabel(runId))).containers}`);
