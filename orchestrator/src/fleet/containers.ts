@@ -87,12 +87,16 @@ export async function waitForExit(c: RunningClient, deadline: number, signal?: A
   const timedOut = new Promise<"timeout">((resolve) => {
     timer = setTimeout(() => resolve("timeout"), Math.max(0, deadline - Date.now()));
   });
+  let onAbort: (() => void) | undefined;
   const aborted = new Promise<"aborted">((resolve) => {
     if (signal?.aborted) resolve("aborted");
-    signal?.addEventListener("abort", () => resolve("aborted"), { once: true });
+    onAbort = () => resolve("aborted");
+    signal?.addEventListener("abort", onAbort, { once: true });
   });
   const outcome = await Promise.race([c.container.wait() as Promise<{ StatusCode: number }>, timedOut, aborted]);
   clearTimeout(timer);
+  // One signal may serve many fleets (a benchmark's whole run): leave no listener behind.
+  if (onAbort) signal?.removeEventListener("abort", onAbort);
   if (outcome === "timeout" || outcome === "aborted") {
     c.error = outcome === "timeout" ? "killed: still running at the hard timeout" : "aborted";
     await c.container.kill().catch(() => undefined);
