@@ -7,7 +7,7 @@ import { modelsUnderTest } from "../support/models.js";
 import { get, parseResponses, readResponses, sleep, type RawResponse } from "../support/raw.js";
 import { expectUnharmed, useModel, type ModelUnderTest, none } from "../support/suite.js";
 
-// The service of shared/DESIGN.md, checked on every model of the catalog (MODELS=a,b narrows),
+// The service of docs/DESIGN.md, checked on every model of the catalog (MODELS=a,b narrows),
 // through the front on each protocol its manifest lists, plus the behaviour that tells the
 // models apart: what a long fib does to a short request, and what an idle connection does.
 
