@@ -14,7 +14,7 @@ import { renderMarkdown } from "./report/markdown.js";
 import { renderHtml } from "./report/html.js";
 import { readChartJs } from "./report/chartjs.js";
 import { compareRuns, renderComparisonMarkdown } from "./report/compare.js";
-import { sweepByLabel } from "./docker/sweep.js";
+import { runLabel, sweepByLabel } from "./docker/sweep.js";
 
 // FIBLAB_RESULTS moves the archive (tests use a temporary one).
 const resultsDir = process.env.FIBLAB_RESULTS ?? path.join(repoRoot, "results");
@@ -176,7 +176,7 @@ program
   .command("clean")
   .description("remove every container and network any lab run left behind")
   .action(async () => {
-    const r = await sweepByLabel("fiblab.run");
+    const r = await sweepByLabel(runLabel());
     console.log(`removed ${r.containers} container(s) and ${r.networks} network(s)`);
   });
 

@@ -4,7 +4,8 @@ import path from "node:path";
 import YAML from "yaml";
 import { afterAll, describe, expect, it } from "vitest";
 import { CellSummarySchema, type CellSummary } from "../../orchestrator/src/measure/cell-summary.js";
-import { docker } from "../../orchestrator/src/docker/client.js";
+import { runLabel } from "../../orchestrator/src/docker/sweep.js";
+import { labelled } from "../support/deploy.js";
 import { runScenario } from "../../orchestrator/src/run/runner.js";
 
 // Scripted events carried out by the orchestrator while the load runs, with real containers:
@@ -27,9 +28,7 @@ async function runOneCell(scenario: Record<string, unknown>): Promise<{ cell: Ce
   return { cell, log, runId: out.runId };
 }
 
-async function leftovers(runId: string): Promise<number> {
-  return (await docker.listContainers({ all: true, filters: { label: [`fiblab.run=${runId}`] } })).length;
-}
+const leftovers = (runId: string) => labelled(runLabel(runId));
 
 const group = (rate: number, request: string) => ({
   name: "main",

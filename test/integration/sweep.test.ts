@@ -8,16 +8,14 @@ import { CellSummarySchema } from "../../orchestrator/src/measure/cell-summary.j
 import { RunIndexSchema } from "../../orchestrator/src/archive/index.js";
 import { repoRoot } from "../../orchestrator/src/models/catalog.js";
 import { docker } from "../../orchestrator/src/docker/client.js";
+import { runLabel } from "../../orchestrator/src/docker/sweep.js";
+import { labelled } from "../support/deploy.js";
 
 // node itself, not npx: a signal sent to the child must reach the CLI, as Ctrl-C reaches it in a terminal.
 const cli = ["--import", "tsx", path.join(repoRoot, "orchestrator/src/cli.ts")];
 
-async function labContainers(runId?: string): Promise<number> {
-  const label = runId ? `fiblab.run=${runId}` : "fiblab.run";
-  const c = await docker.listContainers({ all: true, filters: { label: [label] } });
-  const n = await docker.listNetworks({ filters: { label: [label] } });
-  return c.length + n.length;
-}
+/** Containers and networks of one run, or of any lab run. */
+const labContainers = (runId?: string) => labelled(runLabel(runId));
 
 const exists = (p: string) =>
   access(p).then(

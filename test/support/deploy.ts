@@ -53,11 +53,16 @@ async function teardown(d: Deployment): Promise<void> {
   await sweepByLabel(projectLabel(d.project));
 }
 
-/** Containers and networks of a compose project still present (should be zero after down). */
-export async function leftovers(project: string): Promise<number> {
+/** Containers (running or not) and networks carrying a label filter, "key" or "key=value". */
+export async function labelled(label: string): Promise<number> {
   const { docker } = await import("../../orchestrator/src/docker/client.js");
-  const filters = { label: [projectLabel(project)] };
+  const filters = { label: [label] };
   const c = await docker.listContainers({ all: true, filters });
   const n = await docker.listNetworks({ filters });
   return c.length + n.length;
+}
+
+/** Containers and networks of a compose project still present (should be zero after down). */
+export function leftovers(project: string): Promise<number> {
+  return labelled(projectLabel(project));
 }

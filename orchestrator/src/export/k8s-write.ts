@@ -1,6 +1,7 @@
-import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import YAML from "yaml";
+import { writeFileAtomic } from "../archive/atomic.js";
 import { UserError } from "../errors.js";
 import { repoRoot } from "../models/catalog.js";
 import { planScenario } from "../run/runner.js";
@@ -42,11 +43,6 @@ export function toYaml(objects: K8sObject[], comment: string): string {
     .join("\n")}\n${docs.map((d) => `---\n${d}`).join("")}`;
 }
 
-async function writeAtomic(file: string, text: string): Promise<void> {
-  await writeFile(`${file}.tmp`, text);
-  await rename(`${file}.tmp`, file);
-}
-
 const NAME_RE = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 
 function checkName(value: string, flag: string): void {
@@ -73,7 +69,7 @@ export async function exportK8s(req: ExportRequest): Promise<ExportOutcome> {
   const k6Script = await readFile(K6_SCRIPT_FILE, "utf8");
   await mkdir(req.outDir, { recursive: true });
   const files: string[] = [SHARED_FILE];
-  await writeAtomic(
+  await writeFileAtomic(
     path.join(req.outDir, SHARED_FILE),
     toYaml(
       sharedObjects(opts),
@@ -88,7 +84,7 @@ export async function exportK8s(req: ExportRequest): Promise<ExportOutcome> {
       ...(events ? [`not exported: the workload's ${events} scripted event(s); lab run drives them through Docker`] : []),
       "see docs/KUBERNETES.md",
     ].join("\n");
-    await writeAtomic(path.join(req.outDir, file), toYaml(cellObjects(cell, scenario, catalog, opts, k6Script), comment));
+    await writeFileAtomic(path.join(req.outDir, file), toYaml(cellObjects(cell, scenario, catalog, opts, k6Script), comment));
     files.push(file);
   }
   const index = {
@@ -100,7 +96,7 @@ export async function exportK8s(req: ExportRequest): Promise<ExportOutcome> {
     // The file as given, for the archive's scenario.yaml (not a .yaml here: every .yaml is a manifest).
     scenarioYaml: text,
   };
-  await writeAtomic(path.join(req.outDir, INDEX_FILE), `${JSON.stringify(index, null, 2)}\n`);
+  await writeFileAtomic(path.join(req.outDir, INDEX_FILE), `${JSON.stringify(index, null, 2)}\n`);
   files.push(INDEX_FILE);
   const withEvents = cells.filter((c) => c.workload.events.length > 0).length;
   const notes = withEvents ? [`${withEvents} cell(s) have scripted events, which are not exported (docs/KUBERNETES.md)`] : [];

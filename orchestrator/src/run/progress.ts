@@ -33,6 +33,14 @@ export function progressDisplay(stream: NodeJS.WriteStream = process.stderr): Ru
     rps: Math.round(rps),
   });
   const line = (s: string) => stream.write(`${s}\n`);
+  /** The cell the bar shows (from 1); a line printed above the bar keeps it. */
+  let current = 0;
+  const above = (msg: string) => {
+    if (!bar) return line(msg);
+    bar.stop();
+    line(msg);
+    bar.start(total, current, payload());
+  };
   const cellLabel = (c: Cell) => `${c.model} ${c.topology.id} ${c.workload.name} r${c.repeat}`;
 
   return {
@@ -49,7 +57,8 @@ export function progressDisplay(stream: NodeJS.WriteStream = process.stderr): Ru
       label = cellLabel(cell);
       phaseEnds = info?.durationMs ? Date.now() + info.durationMs : 0;
       if (p !== "load") rps = 0;
-      if (bar) bar.update(cell.order + 1, payload());
+      current = cell.order + 1;
+      if (bar) bar.update(current, payload());
       else line(`[${cell.order + 1}/${total}] ${label}: ${p}${info?.durationMs ? ` (${Math.round(info.durationMs / 1000)} s)` : ""}`);
     },
     rate(_cell, r) {
@@ -60,17 +69,10 @@ export function progressDisplay(stream: NodeJS.WriteStream = process.stderr): Ru
         .map((g) => `${g.group} ${Math.round(g.throughput ?? 0)} req/s p99 ${g.latency ? g.latency.p99.toFixed(1) : "-"} ms`)
         .join("; ");
       const msg = `[${cell.order + 1}/${total}] ${cellLabel(cell)}: ${summary.status}${summary.error ? ` (${summary.error.slice(0, 200)})` : ""}${groups ? ` - ${groups}` : ""}`;
-      if (!bar) return line(msg);
-      bar.stop();
-      line(msg);
-      bar.start(total, cell.order + 1, payload());
+      above(msg);
     },
     warn(message) {
-      const msg = `warning: ${message}`;
-      if (!bar) return line(msg);
-      bar.stop();
-      line(msg);
-      bar.start(total, 0, payload());
+      above(`warning: ${message}`);
     },
     log(message) {
       if (!bar && process.env.LAB_VERBOSE) line(message);

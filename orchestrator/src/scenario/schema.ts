@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { CONTRACT_KNOBS } from "../models/knobs.js";
 import type { Protocol } from "../models/manifest.js";
 import { ARRIVALS } from "../../../loadtests/contract/env.js";
 import { tryParseDuration } from "./duration.js";
@@ -12,9 +13,9 @@ import { eventAtMs, EventSpecSchema } from "../events/spec.js";
  */
 
 /** The models' default cap on n (FIB_MAX in the contract). */
-export const FIB_MAX = 35;
+export const FIB_MAX = CONTRACT_KNOBS.FIB_MAX;
 /** The models' default cap on /sleep (SLEEP_MAX_MS in the contract). */
-export const SLEEP_MAX_MS = 10_000;
+export const SLEEP_MAX_MS = CONTRACT_KNOBS.SLEEP_MAX_MS;
 
 // Names become parts of cell ids ("model.topology.workload.rN") and folder names: no dots, no slashes.
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;

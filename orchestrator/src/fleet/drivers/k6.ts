@@ -1,7 +1,7 @@
-import { rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { envRecord, RESULT_FILE, type K6Env } from "../../../../loadtests/contract/env.js";
 import type { ClientResult } from "../../../../loadtests/contract/result.js";
+import { writeFileAtomic } from "../../archive/atomic.js";
 import type { LoadDriver, RunningClient, WatchContext } from "../driver.js";
 import { K6_DEBUG_JSON_ARGS, K6_OUTPUT_ARGS, readK6Result } from "../k6-result.js";
 import { mixEnv } from "../mix.js";
@@ -206,9 +206,7 @@ export const k6Driver: LoadDriver = {
       notes: client.exitCode !== 0 ? [`k6 exited with code ${client.exitCode}`] : [],
     });
     // The contract's file, beside k6's own output, so every client folder reads the same way.
-    const file = path.join(s.outDir, RESULT_FILE);
-    await writeFile(`${file}.tmp`, JSON.stringify(result));
-    await rename(`${file}.tmp`, file);
+    await writeFileAtomic(path.join(s.outDir, RESULT_FILE), JSON.stringify(result));
     return result;
   },
 };
