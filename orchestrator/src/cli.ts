@@ -25,6 +25,12 @@ function parseSeed(v: string): number {
   return n;
 }
 
+function parseRate(v: string): number {
+  const n = Number(v);
+  if (!(n > 0) || !Number.isFinite(n)) throw new InvalidArgumentError(`requests per second > 0, not "${v}"`);
+  return n;
+}
+
 const program = new Command()
   .name("lab")
   .description("fiblab: bring up a serving model behind the nginx front, load it, measure, archive.")
@@ -193,10 +199,20 @@ program
   .option("--results-claim <name>", "PersistentVolumeClaim the clients write their results to", "fiblab-results")
   .option("--start-at <epoch-ms>", "the Node clients' common start (START_AT); default: each starts with its pod", parseSeed)
   .option("--seed <n>", "seed of the cell order and the clients' draws", parseSeed)
+  .option("--capacity <req/s>", 'what relative rates ("80%") are shares of, measured on the cluster (a lab run probes it itself)', parseRate)
   .action(
     async (
       file: string,
-      opts: { cell?: string; out?: string; registry?: string; namespace: string; resultsClaim: string; startAt?: number; seed?: number },
+      opts: {
+        cell?: string;
+        out?: string;
+        registry?: string;
+        namespace: string;
+        resultsClaim: string;
+        startAt?: number;
+        seed?: number;
+        capacity?: number;
+      },
     ) => {
       const { exportK8s } = await import("./export/k8s-write.js");
       const name = path.basename(file).replace(/\.ya?ml$/, "");

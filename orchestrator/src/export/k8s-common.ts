@@ -33,6 +33,11 @@ export interface K8sExportOptions {
   startAt?: number | undefined;
   /** Seeds the clients' random draws, as a lab run does: the expansion's seed + the cell's order. */
   seed: number;
+  /**
+   * Requests per second the scenario's relative rates ("80%") are shares of. A lab run probes it
+   * per model and topology; on a cluster, measure it there first (docs/KUBERNETES.md).
+   */
+  capacity?: number | undefined;
 }
 
 export const DEFAULT_NAMESPACE = "fiblab";

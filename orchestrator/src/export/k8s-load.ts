@@ -3,6 +3,7 @@ import { LABEL } from "../docker/labels.js";
 import { K6_OUTPUT_ARGS } from "../fleet/k6-result.js";
 import { CLIENT_MEMORY_BYTES, DEFAULT_TARGET, planFleet, type ClientSpec } from "../fleet/plan.js";
 import type { Group } from "../scenario/schema.js";
+import { resolveLoad } from "../measure/limits.js";
 import {
   containerSecurity,
   dnsLabel,
@@ -54,7 +55,7 @@ export function planCellClients(ctx: CellContext): ClientSpec[] {
       cellId: cell.id,
       network: "",
       outDir: OUT_DIR,
-      groups: cell.workload.groups,
+      groups: cell.workload.groups.map((g) => ({ ...g, load: resolveLoad(g.load, opts.capacity ?? null).load })),
       durationMs: cell.workload.durationMs,
       warmupMs: cell.workload.warmupMs,
       seed: opts.seed + cell.order,

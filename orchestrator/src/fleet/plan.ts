@@ -16,7 +16,7 @@ export { mixEnv } from "./mix.js";
  */
 
 /** The fields of a scenario group the fleet needs (a schema Group fits). */
-export type FleetGroup = Pick<Group, "name" | "tool" | "load" | "request" | "clients">;
+export type FleetGroup = Pick<Group, "name" | "tool" | "request" | "clients"> & { load: Load };
 
 export interface FleetTarget {
   /** Host name of the front on the lab network. */

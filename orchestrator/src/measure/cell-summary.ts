@@ -24,6 +24,7 @@ import { encode, LatencySummarySchema, merge, SendLagSummarySchema, summarise, s
 import { HostUsageSchema, type HostUsage } from "./host-usage.js";
 import { eventOutcomes, EventOutcomeSchema } from "./recovery.js";
 import { populationCv } from "./stats.js";
+import { absoluteLoad, RelativeRateRecordSchema, type RelativeRateRecord } from "./limits.js";
 import {
   buildTimeSeries,
   TimeSeriesSchema,
@@ -120,6 +121,8 @@ export const GroupSummarySchema = GroupDefinitionSchema.extend({
   /** The merged send-lag histogram (µs, compressed base64); null when no client reported one. */
   sendLagHistogram: z.string().nullable(),
   workers: WorkerSpreadSchema,
+  /** Open model written as a share of the probed capacity ("80%"): what it was resolved against. */
+  relativeRate: RelativeRateRecordSchema.nullable().default(null),
   notes: z.array(z.string()),
 });
 export type GroupSummary = z.infer<typeof GroupSummarySchema>;
@@ -186,6 +189,8 @@ export interface CellInput {
   startedAt?: string;
   finishedAt?: string;
   notes?: readonly string[];
+  /** Per group: the probed capacity its relative rate was resolved against (run/probe.ts). */
+  relativeRates?: Readonly<Record<string, RelativeRateRecord>>;
 }
 
 function addInto(target: Record<string, number>, source: Readonly<Record<string, number>>): void {
@@ -284,10 +289,12 @@ interface GroupContext {
   replicas: number;
   containers: readonly ContainerStats[];
   containersWindowMs: number | undefined;
+  relativeRate?: RelativeRateRecord | null;
 }
 
 function summariseGroup(group: Group, results: readonly ClientResult[], ctx: GroupContext): GroupSummary {
   const notes: string[] = [];
+  const load = absoluteLoad(group.load);
   const sum = (f: (r: ClientResult) => number) => results.reduce((a, r) => a + f(r), 0);
   const requests = { sent: sum((r) => r.requests.sent), completed: sum((r) => r.requests.completed), ok: sum((r) => r.requests.ok) };
   const errors: Record<string, number> = {};
@@ -302,7 +309,7 @@ function summariseGroup(group: Group, results: readonly ClientResult[], ctx: Gro
   const perSecond = (n: number) => (window && window.ms > 0 ? n / (window.ms / 1000) : null);
   checkClients(group, results, notes);
 
-  const plannedSends = group.load.model === "open" ? (group.load.rate * ctx.durationMs) / 1000 : null;
+  const plannedSends = load.model === "open" ? (load.rate * ctx.durationMs) / 1000 : null;
   const loadNotDelivered = plannedSends !== null && (dropped > 0 || requests.sent < DELIVERY_THRESHOLD * plannedSends);
   if (loadNotDelivered) {
     notes.push(
@@ -330,8 +337,9 @@ function summariseGroup(group: Group, results: readonly ClientResult[], ctx: Gro
     group: group.name,
     protocol: group.protocol,
     tool: group.tool,
-    loadModel: group.load.model,
-    load: group.load,
+    loadModel: load.model,
+    load,
+    relativeRate: ctx.relativeRate ?? null,
     request: group.request,
     clients: { expected: group.clients.count, reported: results.length, cpus: group.clients.cpus, usage },
     clientBound: boundReason !== null,
@@ -404,7 +412,7 @@ export function summariseCell(input: CellInput): CellSummary {
     summariseGroup(
       g,
       input.results.filter((r) => r.group === g.name),
-      ctx,
+      { ...ctx, relativeRate: input.relativeRates?.[g.name] ?? null },
     ),
   );
   const notes = [...(input.notes ?? [])];

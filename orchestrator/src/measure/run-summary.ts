@@ -5,8 +5,10 @@ import { EventActionSchema } from "../events/record.js";
 import { LatencySummarySchema, merge, SendLagSummarySchema, summarise, summariseLag, type LatencySummary } from "./histogram.js";
 import { EventOutcomeSchema, type GroupOutcome } from "./recovery.js";
 import { sampleStats, SampleStatsSchema, spreadOf, SpreadSchema } from "./stats.js";
+import { cpuMsPerRequest, LimitSchema, physicalLimit, ProbeRecordSchema, RelativeRateRecordSchema, type ProbeRecord } from "./limits.js";
+import { PredictionSchema, rowPrediction } from "./prediction.js";
 import { TimeSeriesSchema } from "./timeseries.js";
-import { MACHINE_BUSY_CORES } from "./thresholds.js";
+import { MACHINE_BUSY_CORES, NOISY_CV } from "./thresholds.js";
 
 /**
  * The whole run, per model x topology x workload x group, aggregated over repeats: archived as
@@ -135,6 +137,14 @@ export const RowSummarySchema = z.object({
   evenness: z.object({ byReplicaCv: SampleStatsSchema, byProcessCv: SampleStatsSchema, byProcessMaxMin: SampleStatsSchema }),
   /** The workload's scripted events, what each did to this group over the repeats. */
   events: z.array(RowEventSchema).default([]),
+  /** An open rate written as a share of the probed capacity: what it was resolved against. */
+  relativeRate: RelativeRateRecordSchema.nullable().default(null),
+  /** The physical limit (cpuBudget ÷ CPU per request, from t(n) measured in the run) and the share of it served. */
+  limit: LimitSchema.nullable().default(null),
+  /** Queueing theory at this row's offered rate, beside what was measured (measure/prediction.ts). */
+  prediction: PredictionSchema.nullable().default(null),
+  /** Throughput CV across repeats above NOISY_CV: a finding built on this row says so. */
+  noisy: z.boolean().default(false),
   notes: z.array(z.string()),
 });
 export type RowSummary = z.infer<typeof RowSummarySchema>;
@@ -161,6 +171,8 @@ export const RunSummarySchema = z.object({
     }),
   ),
   rows: z.array(RowSummarySchema),
+  /** The run's probes: t(n) and saturation throughput per model and topology (run/probe.ts). */
+  probes: z.array(ProbeRecordSchema).default([]),
   /** Per cell key, one repeat's per-second series and events (the first ok repeat that has them). */
   timelines: z.array(TimelineSchema).default([]),
   /** What `lab run --strict` refuses (runProblems); empty lists when the figures are the server's. */
@@ -178,6 +190,7 @@ export interface RunInput {
   environment: Environment;
   cells: readonly CellSummary[];
   notes?: readonly string[];
+  probes?: readonly ProbeRecord[];
 }
 
 export function rowKey(cellKey: string, group: string): string {
@@ -301,7 +314,27 @@ export function timelines(cells: readonly CellSummary[]): Timeline[] {
   return [...out.values()];
 }
 
-function summariseRow(cells: readonly CellSummary[], groupName: string): RowSummary {
+/** The row's reference figures: relative rate, physical limit, queueing prediction, noise. */
+function referenceFigures(row: RowSummary, template: GroupSummary, probes: readonly ProbeRecord[], balance: Balance): Partial<RowSummary> {
+  const probe = probes.find((p) => p.model === row.model && p.topology === row.topology.id);
+  const relativeRate = template.relativeRate ?? null;
+  const cpuMs = probe ? cpuMsPerRequest(row.request, probe.serviceTimes) : null;
+  const limit = physicalLimit(row.cpuBudget, cpuMs, row.throughput.mean);
+  const capacity = relativeRate?.capacity ?? probe?.capacity.find((c) => c.workload === row.workload && c.group === row.group)?.throughput ?? null;
+  const prediction = probe
+    ? rowPrediction({ load: row.load, request: row.request, latency: row.latency, capacity, probe, balance })
+    : null;
+  const cv = row.throughput.cv;
+  const noisy = cv !== null && cv > NOISY_CV;
+  const notes = noisy
+    ? [`noisy: throughput varied by ${(100 * cv).toFixed(1)}% (CV) across ${row.throughput.n} repeats, above ${100 * NOISY_CV}%`]
+    : [];
+  return { relativeRate, limit, prediction, noisy, notes: [...row.notes, ...notes] };
+}
+
+type Balance = "round_robin" | "least_conn";
+
+function summariseRow(cells: readonly CellSummary[], groupName: string, probes: readonly ProbeRecord[] = [], balance: Balance = "round_robin"): RowSummary {
   const first = cells[0];
   if (!first) throw new Error("a row needs at least one cell");
   const okCells = cells.filter((c) => c.status === "ok");
@@ -312,7 +345,7 @@ function summariseRow(cells: readonly CellSummary[], groupName: string): RowSumm
   for (const g of groups) for (const [k, v] of Object.entries(g.errors)) errors[k] = (errors[k] ?? 0) + v;
   const memory = present(okCells.map((c) => (c.usage.model.containers > 0 ? c.usage.model.memoryPeakBytes : null)));
   const lags = groups.flatMap((g) => (g.sendLagHistogram ? [g.sendLagHistogram] : []));
-  return {
+  const row: RowSummary = {
     key: rowKey(first.key, groupName),
     cellKey: first.key,
     model: first.model,
@@ -354,8 +387,13 @@ function summariseRow(cells: readonly CellSummary[], groupName: string): RowSumm
       byProcessMaxMin: sampleStats(present(groups.map((g) => g.workers.byProcess?.maxMinRatio))),
     },
     events: rowEvents(okCells, groupName),
+    relativeRate: null,
+    limit: null,
+    prediction: null,
+    noisy: false,
     notes: [...baseNotes(cells, okCells, groups), ...flagNotes(okCells, groupName)],
   };
+  return { ...row, ...referenceFigures(row, template, probes, balance) };
 }
 
 /** Rows in the scenario's own order: workload, group, model, topology. */
@@ -367,7 +405,10 @@ export function summariseRun(input: RunInput): RunSummary {
       for (const m of scenario.models) {
         for (const t of scenario.topologies) {
           const cells = input.cells.filter((c) => c.model === m && c.topology.id === t.id && c.workload === w.name);
-          if (cells.length > 0) rows.push(summariseRow(cells, g.name));
+          // A group no cell could size (its probe failed) has no row; the failed cells say why.
+          if (cells.some((c) => c.groups.some((x) => x.group === g.name))) {
+            rows.push(summariseRow(cells, g.name, input.probes ?? [], scenario.front.balance));
+          }
         }
       }
     }
@@ -392,6 +433,7 @@ export function summariseRun(input: RunInput): RunSummary {
         elsewhereCores: c.host?.elsewhereCores ?? null,
       })),
     rows,
+    probes: [...(input.probes ?? [])],
     timelines: orderedTimelines(rows, input.cells),
     problems: { clientBound: [], machineBusy: [] },
     notes: [...(input.notes ?? [])],

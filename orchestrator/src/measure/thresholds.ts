@@ -23,3 +23,10 @@ export const CLIENT_THROTTLED_SHARE = 0.05;
  * the orchestrator; above this the cell shared the machine and is flagged machine busy.
  */
 export const MACHINE_BUSY_CORES = 0.1;
+
+/**
+ * A row whose throughput varies across repeats by more than this coefficient of variation is
+ * flagged noisy: at saturation a shape's throughput is its answer, and a finding resting on a
+ * figure that moves this much between repeats says so.
+ */
+export const NOISY_CV = 0.05;

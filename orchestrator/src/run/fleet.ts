@@ -6,6 +6,7 @@ import { scheduleEvents, type ScheduledEvents } from "./events.js";
 import { LABEL, labelFilter } from "../docker/labels.js";
 import { ContainerSampler, type SampledWindow } from "../docker/sampler.js";
 import { launchFleet } from "../fleet/launch.js";
+import { absoluteLoad } from "../measure/limits.js";
 import type { ContainerStats } from "../measure/container-stats.js";
 import type { HostUsage } from "../measure/host-usage.js";
 import type { ContainerSeries, ReplicaTick } from "../measure/timeseries.js";
@@ -127,7 +128,7 @@ export async function runCellFleet(input: CellFleetInput): Promise<CellFleetOutc
         cellId: input.cell.id,
         network: input.network,
         outDir: input.outDir,
-        groups: workload.groups,
+        groups: workload.groups.map((g) => ({ ...g, load: absoluteLoad(g.load) })),
         durationMs: workload.durationMs,
         warmupMs: workload.warmupMs,
         labels: input.labels,

@@ -9,7 +9,7 @@ import { resolveKnobs } from "../models/knobs.js";
 import type { Manifest } from "../models/manifest.js";
 import { loadScenarioFile, scenarioContext } from "../scenario/load.js";
 import { expandScenario, type Cell, type Expansion } from "../scenario/expand.js";
-import { DEFAULT_RESTART, type Scenario } from "../scenario/schema.js";
+import { DEFAULT_RESTART, isRelativeRate, type Scenario, type Topology } from "../scenario/schema.js";
 import { summariseCell, timeseriesArchive, type CellInput, type CellSummary } from "../measure/cell-summary.js";
 import { summariseRun, type RunSummary } from "../measure/run-summary.js";
 import { RunDir } from "../archive/run-dir.js";
@@ -21,6 +21,8 @@ import { captureEnvironment, type Environment } from "./environment.js";
 import { verifyModel } from "./verify.js";
 import { watchColdStart } from "./cold-start.js";
 import { runCellFleet } from "./fleet.js";
+import { probeSettings, resolveCell, runProbes } from "./probe.js";
+import type { ProbeRecord, RelativeRateRecord } from "../measure/limits.js";
 
 export type Phase = "up" | "verify" | "warmup" | "load" | "collect" | "down";
 
@@ -91,20 +93,25 @@ export async function otherActiveRuns(runId: string): Promise<string[]> {
 }
 
 /** The compose project of one cell: every container and network of the deployment carries it. */
-function projectName(runId: string, order: number): string {
+function projectName(runId: string, order: number | string): string {
   return `fiblab-${runId.toLowerCase().replace(/[^a-z0-9]+/g, "")}-${order}`.slice(0, 60);
 }
 
-async function deploymentFor(cell: Cell, manifest: Manifest, scenario: Scenario, runId: string): Promise<Deployment> {
+async function deploymentFor(
+  at: { model: string; topology: Topology; id: string; order: number | string },
+  manifest: Manifest,
+  scenario: Scenario,
+  runId: string,
+): Promise<Deployment> {
   return {
-    project: projectName(runId, cell.order),
-    model: cell.model,
-    replicas: cell.topology.replicas,
-    env: deploymentEnv(manifest, scenario, cell.topology),
+    project: projectName(runId, at.order),
+    model: at.model,
+    replicas: at.topology.replicas,
+    env: deploymentEnv(manifest, scenario, at.topology),
     httpPort: await freePort(),
     tcpPort: await freePort(),
-    labels: cellLabels(runId, cell.id),
-    ...(cell.topology.cpuset !== undefined ? { cpuset: cell.topology.cpuset } : {}),
+    labels: cellLabels(runId, at.id),
+    ...(at.topology.cpuset !== undefined ? { cpuset: at.topology.cpuset } : {}),
   };
 }
 
@@ -116,6 +123,8 @@ interface RunContext {
   environment: Environment;
   events: RunEvents;
   signal: AbortSignal | undefined;
+  /** The probes measured before the cells (run/probe.ts); empty when the scenario needs none. */
+  probes: ProbeRecord[];
 }
 
 /** Every cell in the recorded order; `current` always names the deployment that is up, for cleanup. */
@@ -124,7 +133,7 @@ async function runCells(ctx: RunContext, cells: CellSummary[], current: { d?: De
     checkAbort(ctx.signal);
     const manifest = findModel(ctx.catalog, cell.model);
     current.d = await deploymentFor(cell, manifest, ctx.scenario, ctx.run.id);
-    const summary = await runCell(cell, manifest, current.d, ctx);
+    const summary = await runResolvedCell(cell, manifest, current.d, ctx);
     cells.push(summary);
     await ctx.run.writeJson(`cells/${cell.id}/summary.json`, summary);
     ctx.events.cellDone?.(cell, summary);
@@ -164,11 +173,12 @@ export async function runScenario(file: string, opts: RunOptions = {}): Promise<
   await run.writeJson("scenario.resolved.json", { ...scenario, seed: expansion.seed, order: expansion.cells.map((c) => c.id) });
   await run.writeJson("environment.json", environment);
 
-  const ctx: RunContext = { run, scenario, expansion, catalog, environment, events, signal: opts.signal };
+  const ctx: RunContext = { run, scenario, expansion, catalog, environment, events, signal: opts.signal, probes: [] };
   const startedAt = new Date();
   const cells: CellSummary[] = [];
   const current: { d?: Deployment } = {};
   try {
+    ctx.probes = await probeAll(ctx, current);
     await runCells(ctx, cells, current);
   } catch (err) {
     // Whatever happened, nothing the run created may outlive it.
@@ -208,6 +218,7 @@ async function finishRun(ctx: RunContext, cells: CellSummary[], startedAt: Date,
       images: environment.images,
     },
     cells,
+    probes: ctx.probes,
   });
   const markdown = renderMarkdown(summary);
   await run.writeJson("summary.json", summary);
@@ -218,7 +229,49 @@ async function finishRun(ctx: RunContext, cells: CellSummary[], startedAt: Date,
   return { runId: run.id, dir, status: "complete", summary, markdown };
 }
 
-async function runCell(cell: Cell, manifest: Manifest, d: Deployment, ctx: RunContext): Promise<CellSummary> {
+/** The run's probes, when the scenario asks for them or writes relative rates. */
+async function probeAll(ctx: RunContext, current: { d?: Deployment }): Promise<ProbeRecord[]> {
+  const probe = probeSettings(ctx.scenario);
+  if (!probe) return [];
+  return runProbes(
+    {
+      run: ctx.run,
+      scenario: ctx.scenario,
+      catalog: ctx.catalog,
+      probe,
+      seed: ctx.expansion.seed,
+      signal: ctx.signal,
+      current,
+      deploy: (model, topology, id, index) =>
+        deploymentFor({ model, topology, id, order: `p${index}` }, findModel(ctx.catalog, model), ctx.scenario, ctx.run.id),
+      log: (m) => ctx.events.log?.(m),
+    },
+    ctx.expansion.cells,
+  );
+}
+
+/** A cell whose relative rates could not be resolved is recorded as failed, never run at a guessed rate. */
+async function runResolvedCell(cell: Cell, manifest: Manifest, d: Deployment, ctx: RunContext): Promise<CellSummary> {
+  let resolved: ReturnType<typeof resolveCell>;
+  try {
+    resolved = resolveCell(cell, ctx.probes);
+  } catch (e) {
+    // Recorded without the groups it could not size: no figure may appear at a guessed rate.
+    const now = new Date().toISOString();
+    const groups = cell.workload.groups.filter((g) => !(g.load.model === "open" && isRelativeRate(g.load.rate)));
+    const bare = { ...cell, workload: { ...cell.workload, groups: groups as Cell["workload"]["groups"] } };
+    return summariseCell({ cell: bare, results: [], status: "failed", error: (e as Error).message, startedAt: now, finishedAt: now });
+  }
+  return runCell(resolved.cell, manifest, d, ctx, resolved.relativeRates);
+}
+
+async function runCell(
+  cell: Cell,
+  manifest: Manifest,
+  d: Deployment,
+  ctx: RunContext,
+  relativeRates: Record<string, RelativeRateRecord> = {},
+): Promise<CellSummary> {
   const { run, events, signal } = ctx;
   const base = { cell, startedAt: new Date().toISOString() };
   const failed = (error: string): CellSummary =>
@@ -267,6 +320,7 @@ async function runCell(cell: Cell, manifest: Manifest, d: Deployment, ctx: RunCo
     ...(fleet.windowMs !== undefined ? { containersWindowMs: fleet.windowMs } : {}),
     ...(fleet.host ? { host: fleet.host } : {}),
     events: fleet.events,
+    relativeRates,
     containerSeries: fleet.containerSeries,
     replicaTicks: fleet.replicaTicks,
     ...(fleet.errors.length > 0 ? { status: "failed" as const, error: `load clients failed: ${fleet.errors.join("; ")}` } : {}),

@@ -184,6 +184,37 @@ export const RequestSpecSchema = z.unknown().transform((value, ctx): RequestMix 
 
 // ---------------------------------------------------------------- load
 
+/** A rate written as a share of the capacity the run's saturation probe measured: "80%". */
+export interface RelativeRate {
+  percent: number;
+}
+const RATE_HELP = 'open model needs a rate: requests per second for the whole group (> 0), or a share of the probed capacity like "80%"';
+const PERCENT_RE = /^\s*(\d+(?:\.\d+)?)\s*%\s*$/;
+/** The most a relative rate may ask for: past saturation is allowed (overload is a question too), but not absurdly. */
+export const MAX_RATE_PERCENT = 300;
+
+/**
+ * A number (requests per second) or "NN%" of the capacity probed for the same model, topology and
+ * group in the same run (run/probe.ts). The parsed form of "80%" is {percent: 80}; accepting that
+ * form too keeps the schema idempotent for archived records.
+ */
+export const RateSchema = z.unknown().transform((v, ctx): number | RelativeRate => {
+  if (typeof v === "number" && Number.isFinite(v) && v > 0) return v;
+  const text = typeof v === "string" ? v : undefined;
+  const percent = text !== undefined ? Number(PERCENT_RE.exec(text)?.[1]) : (v as Partial<RelativeRate> | null)?.percent;
+  if (typeof percent === "number" && percent > 0 && percent <= MAX_RATE_PERCENT) return { percent };
+  const message =
+    typeof percent === "number" && percent > MAX_RATE_PERCENT
+      ? `a relative rate must be within 0%..${MAX_RATE_PERCENT}% of the probed capacity, got ${String(v)}`
+      : `${v === undefined ? "missing" : JSON.stringify(v)}: ${RATE_HELP}`;
+  ctx.addIssue({ code: z.ZodIssueCode.custom, message });
+  return z.NEVER;
+});
+
+export function isRelativeRate(rate: number | RelativeRate): rate is RelativeRate {
+  return typeof rate !== "number";
+}
+
 export const OpenLoadSchema = z
   .object({
     model: z.literal("open"),
@@ -224,13 +255,20 @@ export const ClosedLoadSchema = z
   })
   .strict();
 
-export const LoadSchema = z.discriminatedUnion("model", [OpenLoadSchema, ClosedLoadSchema], {
-  errorMap: (issue, ctx) =>
-    issue.code === z.ZodIssueCode.invalid_union_discriminator
-      ? { message: `must be "open" (a fixed arrival rate) or "closed" (a fixed number of connections)` }
-      : { message: ctx.defaultError },
-});
+const loadErrors: z.ZodErrorMap = (issue, ctx) =>
+  issue.code === z.ZodIssueCode.invalid_union_discriminator
+    ? { message: `must be "open" (a fixed arrival rate) or "closed" (a fixed number of connections)` }
+    : { message: ctx.defaultError };
+
+/** A load as the clients run it and the archive records it: an open rate in requests per second. */
+export const LoadSchema = z.discriminatedUnion("model", [OpenLoadSchema, ClosedLoadSchema], { errorMap: loadErrors });
 export type Load = z.output<typeof LoadSchema>;
+
+/** A load as a scenario writes it: an open rate may be a share of the probed capacity ("80%"). */
+export const ScenarioLoadSchema = z.discriminatedUnion("model", [OpenLoadSchema.extend({ rate: RateSchema }), ClosedLoadSchema], {
+  errorMap: loadErrors,
+});
+export type ScenarioLoad = z.output<typeof ScenarioLoadSchema>;
 
 // ---------------------------------------------------------------- groups and workloads
 
@@ -247,7 +285,7 @@ const GroupBase = z
     name: NameSchema,
     protocol: ProtocolSchema,
     tool: ToolSchema,
-    load: LoadSchema,
+    load: ScenarioLoadSchema,
     request: RequestSpecSchema,
     clients: ClientsSchema.default({}),
   })
@@ -416,6 +454,17 @@ export const FrontSchema = z
   .strict();
 export type Front = z.output<typeof FrontSchema>;
 
+export const ProbeSchema = z
+  .object({
+    /** The saturation probe's measured window per group. */
+    duration: DurationTextSchema.default("6s"),
+    warmup: DurationTextSchema.default("2s"),
+    /** Closed-loop connections of the probe; default 4 per process the topology serves with, at least 8. */
+    connections: z.number().int().min(1).optional(),
+  })
+  .strict();
+export type Probe = z.output<typeof ProbeSchema>;
+
 const ScenarioBase = z
   .object({
     name: NameSchema,
@@ -427,6 +476,13 @@ const ScenarioBase = z
     /** Seed of the randomised cell order; recorded with the run when chosen at random. */
     seed: z.number().int().optional(),
     front: FrontSchema.default({}),
+    /**
+     * The run's own reference points, measured before its cells (run/probe.ts): each model and
+     * topology's saturation throughput per group (what "80%" rates are shares of) and the CPU
+     * time of every fib n in the model's image under the topology's CPU limit (the physical
+     * limit). Runs when set, or when any rate is relative.
+     */
+    probe: ProbeSchema.optional(),
   })
   .strict();
 

@@ -25,6 +25,7 @@ import { resolveKnobs } from "../../../src/models/knobs.js";
 import { deploymentEnv } from "../../../src/run/runner.js";
 import { expandScenario, type Cell } from "../../../src/scenario/expand.js";
 import { scenarioContext, validateScenario } from "../../../src/scenario/load.js";
+import { absoluteLoad } from "../../../src/measure/limits.js";
 
 const catalog = await loadCatalog();
 const scenario = validateScenario(
@@ -104,7 +105,7 @@ function labPlan(c: Cell) {
       runId: "x",
       network: "n",
       outDir: "/out",
-      groups: c.workload.groups,
+      groups: c.workload.groups.map((g) => ({ ...g, load: absoluteLoad(g.load) })),
       durationMs: c.workload.durationMs,
       warmupMs: c.workload.warmupMs,
       seed: expansion.seed + c.order,

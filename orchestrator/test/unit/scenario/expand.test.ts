@@ -3,6 +3,10 @@ import { planClients } from "../../../src/fleet/plan.js";
 import { mulberry32 } from "../../../../loadtests/contract/random.js";
 import { expandScenario, shuffle } from "../../../src/scenario/expand.js";
 import { validScenario } from "../fixtures.js";
+import { absoluteLoad } from "../../../src/measure/limits.js";
+import type { Group } from "../../../src/scenario/schema.js";
+
+const fleetGroup = (g: Group) => ({ ...g, load: absoluteLoad(g.load) });
 
 describe("expandScenario", () => {
   const s = validScenario(); // 2 models x 2 topologies x 1 workload x 3 repeats
@@ -71,7 +75,7 @@ describe("shuffle", () => {
 describe("planClients", () => {
   it("splits an open rate evenly", () => {
     const g = validScenario().workloads[0]!.groups[0]!; // open 50 req/s, 2 clients
-    expect(planClients(g).map((p) => p.load)).toEqual([
+    expect(planClients(fleetGroup(g)).map((p) => p.load)).toEqual([
       { model: "open", rate: 25 },
       { model: "open", rate: 25 },
     ]);
@@ -82,7 +86,7 @@ describe("planClients", () => {
       r.workloads[0].groups[1].load = { model: "closed", connections: 5, rate: 100 };
       r.workloads[0].groups[1].clients = { count: 2 };
     }).workloads[0]!.groups[1]!;
-    const plans = planClients(g);
+    const plans = planClients(fleetGroup(g));
     expect(plans.map((p) => p.clientIndex)).toEqual([0, 1]);
     expect(plans.map((p) => p.load)).toEqual([
       { model: "closed", connections: 3, pipelining: 1, rate: 60 },
