@@ -1,5 +1,6 @@
 import type { RowSummary, RunSummary } from "../measure/run-summary.js";
 import { environmentLines, eventsTable, methodNotes, problemLines, reportSections, runHeadline, sections, TABLE_HEADER } from "./format.js";
+import { referenceTables } from "./reference.js";
 import { chartPage, escapeHtml, type HtmlAssets } from "./page.js";
 import { TIMELINE_DRAW, type TimelineChart, timelineCharts, timelineHtml } from "./timeline.js";
 
@@ -168,6 +169,9 @@ export function renderHtml(run: RunSummary, assets: HtmlAssets): string {
     );
   });
 
+  for (const t of referenceTables(run)) {
+    body.push("<section>", `<h2>${escapeHtml(t.title)}</h2>`, ...list(t.notes), table(t.header, t.rows), "</section>");
+  }
   const extra = eventsAndTimelines(run);
   body.push(...extra.body);
   return chartPage(

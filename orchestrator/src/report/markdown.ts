@@ -1,4 +1,5 @@
 import type { RunSummary } from "../measure/run-summary.js";
+import { referenceTables } from "./reference.js";
 import { environmentLines, eventsTable, methodNotes, problemLines, reportSections, runHeadline, TABLE_HEADER } from "./format.js";
 
 function cell(s: string): string {
@@ -41,6 +42,9 @@ export function renderMarkdown(run: RunSummary): string {
     list("Client send lag (how late sends left behind their intended time; it is inside the latency above):", s.sendLags);
     list("Cold start (from `up` to the first correct answer through the front):", s.coldStarts);
     list("Notes:", s.notes);
+  }
+  for (const t of referenceTables(run)) {
+    out.push(`## ${t.title}`, "", ...t.notes.map((n) => `- ${n}`), "", markdownTable(t.header, t.rows), "");
   }
   const events = eventsTable(run);
   if (events) {
