@@ -199,7 +199,11 @@ program
   .option("--results-claim <name>", "PersistentVolumeClaim the clients write their results to", "fiblab-results")
   .option("--start-at <epoch-ms>", "the Node clients' common start (START_AT); default: each starts with its pod", parseSeed)
   .option("--seed <n>", "seed of the cell order and the clients' draws", parseSeed)
-  .option("--capacity <req/s>", 'what relative rates ("80%") are shares of, measured on the cluster (a lab run probes it itself)', parseRate)
+  .option(
+    "--capacity <req/s>",
+    'what relative rates ("80%") are shares of, measured on the cluster (a lab run probes it itself)',
+    parseRate,
+  )
   .action(
     async (
       file: string,
@@ -234,4 +238,7 @@ try {
   process.exitCode = 1;
 }
 // Docker's HTTP agents and a cancelled sampler may hold the event loop open: the command is over.
+// Writes to a pipe are asynchronous: exiting before they drain cuts a long `lab plan` short.
+const drained = (stream: NodeJS.WriteStream) => new Promise<void>((resolve) => stream.write("", () => resolve()));
+await Promise.all([drained(process.stdout), drained(process.stderr)]);
 process.exit(process.exitCode ?? 0);

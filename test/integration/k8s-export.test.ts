@@ -45,7 +45,8 @@ describe("lab export k8s", async () => {
 
   it.each(scenarios)("exports every cell of %s, and every object decodes strictly", async (file) => {
     const out = path.join(tmp, file.replace(/\.yaml$/, ""));
-    const r = await lab(["export", "k8s", path.join(scenariosDir, file), "--out", out, "--registry", "prefix/lab"]);
+    // --capacity: what relative rates ("80%") are shares of; a lab run probes it itself.
+    const r = await lab(["export", "k8s", path.join(scenariosDir, file), "--out", out, "--registry", "prefix/lab", "--capacity", "100"]);
     expect(r.exitCode, r.all).toBe(0);
     const index = JSON.parse(await readFile(path.join(out, "export.json"), "utf8")) as { cells: { file: string }[] };
     const plan = await lab(["plan", path.join(scenariosDir, file)]);
@@ -104,6 +105,10 @@ describe("lab export k8s", async () => {
     expect(r.exitCode).toBe(1);
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
     expect(r.stderr).toMatch(/^lab: no cell "nope" in scenario smoke/);
+    const relative = await lab(["export", "k8s", path.join(scenariosDir, "masters-vs-pods-quick.yaml"), "--out", path.join(tmp, "y")]);
+    expect(relative.exitCode).toBe(1);
+    expect(relative.stderr.trim().split("\n")).toHaveLength(1);
+    expect(relative.stderr).toMatch(/^lab: scenario masters-vs-pods-quick writes rates as shares of a probed capacity .*--capacity/);
     const missing = await lab(["export", "k8s", path.join(tmp, "missing.yaml")]);
     expect(missing.exitCode).toBe(1);
     expect(missing.stderr).toMatch(/^lab: /);

@@ -320,10 +320,9 @@ function referenceFigures(row: RowSummary, template: GroupSummary, probes: reado
   const relativeRate = template.relativeRate ?? null;
   const cpuMs = probe ? cpuMsPerRequest(row.request, probe.serviceTimes) : null;
   const limit = physicalLimit(row.cpuBudget, cpuMs, row.throughput.mean);
-  const capacity = relativeRate?.capacity ?? probe?.capacity.find((c) => c.workload === row.workload && c.group === row.group)?.throughput ?? null;
-  const prediction = probe
-    ? rowPrediction({ load: row.load, request: row.request, latency: row.latency, capacity, probe, balance })
-    : null;
+  const capacity =
+    relativeRate?.capacity ?? probe?.capacity.find((c) => c.workload === row.workload && c.group === row.group)?.throughput ?? null;
+  const prediction = probe ? rowPrediction({ load: row.load, request: row.request, latency: row.latency, capacity, probe, balance }) : null;
   const cv = row.throughput.cv;
   const noisy = cv !== null && cv > NOISY_CV;
   const notes = noisy
@@ -334,7 +333,12 @@ function referenceFigures(row: RowSummary, template: GroupSummary, probes: reado
 
 type Balance = "round_robin" | "least_conn";
 
-function summariseRow(cells: readonly CellSummary[], groupName: string, probes: readonly ProbeRecord[] = [], balance: Balance = "round_robin"): RowSummary {
+function summariseRow(
+  cells: readonly CellSummary[],
+  groupName: string,
+  probes: readonly ProbeRecord[] = [],
+  balance: Balance = "round_robin",
+): RowSummary {
   const first = cells[0];
   if (!first) throw new Error("a row needs at least one cell");
   const okCells = cells.filter((c) => c.status === "ok");

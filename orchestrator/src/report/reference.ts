@@ -26,7 +26,11 @@ function probesTable(run: RunSummary): ReferenceTable | null {
     p.serviceTimes.map((t) => `fib ${t.n}: ${num(t.cpuMs)} ms cpu (${num(t.wallMs)} wall)`).join("; ") || DASH,
     p.capacity
       .map((c) => {
-        const flags = [c.clientBound ? "client-bound" : "", c.machineBusy ? "machine busy" : "", c.errorsTotal > 0 ? `${c.errorsTotal} errors` : ""];
+        const flags = [
+          c.clientBound ? "client-bound" : "",
+          c.machineBusy ? "machine busy" : "",
+          c.errorsTotal > 0 ? `${c.errorsTotal} errors` : "",
+        ];
         const flagText = flags.filter(Boolean).join(", ");
         return `${c.workload}/${c.group}: ${c.throughput === null ? "failed" : `${num(c.throughput)} req/s`} at ${c.connections} conn${flagText ? ` ⚠ ${flagText}` : ""}`;
       })
@@ -37,7 +41,7 @@ function probesTable(run: RunSummary): ReferenceTable | null {
     title: "Probes: t(n) and saturation, measured in this run before its cells",
     notes: [
       "t(n): fib(n) timed in the first model container by the model's own interpreter, one call at a time, under the topology's CPU limit; CPU time per call (wall time in brackets, stretched by CFS throttling below one core).",
-      "Saturation: a closed loop through the front at the given connections, with the group's own tool and request; relative rates (\"80%\") are shares of it.",
+      'Saturation: a closed loop through the front at the given connections, with the group\'s own tool and request; relative rates ("80%") are shares of it.',
     ],
     header: ["Model", "Topology", "Budget", "t(n)", "Saturation throughput", "Error"],
     rows,
@@ -59,7 +63,11 @@ function predictionCells(r: RowSummary): string[] {
   const p = r.prediction;
   if (!p) return [DASH, DASH, DASH];
   const predicted = p.p50Ms === null ? `no steady state (ρ ${p.offeredLoad.toFixed(2)})` : `p50 ${ms(p.p50Ms)}, p99 ${ms(p.p99Ms)}`;
-  return [`${p.model}, s = ${ms(p.serviceMs)}, ρ ${p.offeredLoad.toFixed(2)}`, predicted, `p50 ${ratio(p.p50Ratio)}, p99 ${ratio(p.p99Ratio)}`];
+  return [
+    `${p.model}, s = ${ms(p.serviceMs)}, ρ ${p.offeredLoad.toFixed(2)}`,
+    predicted,
+    `p50 ${ratio(p.p50Ratio)}, p99 ${ratio(p.p99Ratio)}`,
+  ];
 }
 
 function noiseLabel(r: RowSummary): string {
@@ -78,7 +86,17 @@ function rowsTable(run: RunSummary): ReferenceTable | null {
       "Prediction: the processes serving in parallel as servers (one shared accept queue for a master's workers: M/D/c; one queue per one-process replica fed by the front: round-robin), each with the service time that makes them saturate at the probed throughput. Measured ÷ predicted above 1 means slower than the model.",
       "Noisy: throughput CV across repeats above 5%: a finding built on the row says so.",
     ],
-    header: ["Row", "Offered", "Throughput (mean)", "Physical limit", "Share of limit", "Queueing model", "Predicted", "Measured ÷ predicted", "Noise"],
+    header: [
+      "Row",
+      "Offered",
+      "Throughput (mean)",
+      "Physical limit",
+      "Share of limit",
+      "Queueing model",
+      "Predicted",
+      "Measured ÷ predicted",
+      "Noise",
+    ],
     rows: rows.map((r) => [
       `${r.model} · ${r.topology.id} · ${r.workload}/${r.group}`,
       rateLabel(r),

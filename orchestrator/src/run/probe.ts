@@ -35,7 +35,9 @@ export function processesPerReplica(manifest: Pick<Manifest, "knobs">, topology:
 }
 
 export function probeConnections(probe: Probe, manifest: Pick<Manifest, "knobs">, topology: Topology): number {
-  return probe.connections ?? Math.max(MIN_CONNECTIONS, CONNECTIONS_PER_PROCESS * topology.replicas * processesPerReplica(manifest, topology));
+  return (
+    probe.connections ?? Math.max(MIN_CONNECTIONS, CONNECTIONS_PER_PROCESS * topology.replicas * processesPerReplica(manifest, topology))
+  );
 }
 
 /** The pairs to probe, in the order the cells first need them, with the workloads their cells run. */
@@ -72,7 +74,13 @@ function probeWorkload(w: Workload, g: Group, probe: Probe, connections: number)
 }
 
 /** One group's closed loop on the pair's deployment; the cell's id is the deployment's, so the sampler sees its containers. */
-async function probeGroup(ctx: ProbeContext & { probeConnections: number }, d: Deployment, cell: Cell, manifest: Manifest, source: { w: Workload; g: Group }): Promise<CapacityProbe> {
+async function probeGroup(
+  ctx: ProbeContext & { probeConnections: number },
+  d: Deployment,
+  cell: Cell,
+  manifest: Manifest,
+  source: { w: Workload; g: Group },
+): Promise<CapacityProbe> {
   const connections = ctx.probeConnections;
   const base = { workload: source.w.name, group: source.g.name, connections };
   const folder = `probes/${cell.id}.${source.w.name}.${source.g.name}`;
@@ -163,7 +171,11 @@ export async function runProbes(ctx: ProbeContext, cells: readonly Cell[]): Prom
 }
 
 /** The capacity a cell's group was probed at, or null. */
-export function capacityFor(records: readonly ProbeRecord[], cell: Pick<Cell, "model" | "topology" | "workload">, group: string): number | null {
+export function capacityFor(
+  records: readonly ProbeRecord[],
+  cell: Pick<Cell, "model" | "topology" | "workload">,
+  group: string,
+): number | null {
   const r = records.find((p) => p.model === cell.model && p.topology === cell.topology.id);
   return r?.capacity.find((c) => c.workload === cell.workload.name && c.group === group)?.throughput ?? null;
 }
@@ -172,7 +184,10 @@ export function capacityFor(records: readonly ProbeRecord[], cell: Pick<Cell, "m
  * The cell as its clients run it: every relative rate resolved against its probe. Throws when a
  * probe measured nothing for a group that needs it (the cell is then recorded as failed).
  */
-export function resolveCell(cell: Cell, records: readonly ProbeRecord[]): { cell: Cell; relativeRates: Record<string, RelativeRateRecord> } {
+export function resolveCell(
+  cell: Cell,
+  records: readonly ProbeRecord[],
+): { cell: Cell; relativeRates: Record<string, RelativeRateRecord> } {
   const relativeRates: Record<string, RelativeRateRecord> = {};
   const groups = cell.workload.groups.map((g) => {
     if (g.load.model !== "open" || !isRelativeRate(g.load.rate)) return g;

@@ -154,8 +154,18 @@ describe("parseScenario: each bad field gives its path and the reason", () => {
       `${G1}.load.model`,
       /autocannon only drives the closed model/,
     ],
-    ["open model without a rate", (r) => (r.workloads[0].groups[0].load = { model: "open" }), `${G0}.load.rate`, /missing: open model needs a rate/],
-    ["open model with rate 0", (r) => (r.workloads[0].groups[0].load.rate = 0), `${G0}.load.rate`, /open model needs a rate: requests per second for the whole group \(> 0\)/],
+    [
+      "open model without a rate",
+      (r) => (r.workloads[0].groups[0].load = { model: "open" }),
+      `${G0}.load.rate`,
+      /missing: open model needs a rate/,
+    ],
+    [
+      "open model with rate 0",
+      (r) => (r.workloads[0].groups[0].load.rate = 0),
+      `${G0}.load.rate`,
+      /open model needs a rate: requests per second for the whole group \(> 0\)/,
+    ],
     [
       "closed rate on k6",
       (r) => (r.workloads[0].groups[0].load = { model: "closed", connections: 4, rate: 10 }),
