@@ -269,6 +269,7 @@ async function runCell(cell: Cell, manifest: Manifest, d: Deployment, ctx: RunCo
     events: fleet.events,
     containerSeries: fleet.containerSeries,
     replicaTicks: fleet.replicaTicks,
+    ...(fleet.memory ? { memory: fleet.memory } : {}),
     ...(fleet.errors.length > 0 ? { status: "failed" as const, error: `load clients failed: ${fleet.errors.join("; ")}` } : {}),
     finishedAt: new Date().toISOString(),
   };
