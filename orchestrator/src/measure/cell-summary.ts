@@ -434,7 +434,9 @@ export function summariseCell(input: CellInput): CellSummary {
   if (events.length > 0 && !built) notes.push("no client gave per-second figures: what the events did cannot be told");
   const memory = input.memory ?? null;
   if (memory && memory.unreadable > 0) {
-    notes.push(`memory: ${memory.unreadable} model process(es) vanished or were unreadable at the reading; PSS sums the other ${memory.processes}`);
+    notes.push(
+      `memory: ${memory.unreadable} model process(es) vanished or were unreadable at the reading; PSS sums the other ${memory.processes}`,
+    );
   }
   return {
     id: cell.id,

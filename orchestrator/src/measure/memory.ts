@@ -156,4 +156,3 @@ export function cgroupDirs(entries: readonly CgroupEntry[], unifiedAtRoot: boole
   if (pids !== undefined) out.push({ dir: `/sys/fs/cgroup/pids${pids}`, memoryFile: null });
   return out.map((d) => ({ ...d, dir: d.dir.replace(/\/+$/, "") }));
 }
-
