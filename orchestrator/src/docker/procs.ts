@@ -4,7 +4,9 @@ import {
   cellMemory,
   cgroupDirs,
   containerMemory,
+  ownProcesses,
   parseProcCgroup,
+  parseStatPpid,
   type CellMemory,
   type ContainerMemory,
   type SmapsReading,
@@ -41,8 +43,10 @@ const unifiedAtRoot = () =>
   );
 
 export interface ContainerProcs {
-  /** Host pids of every process in the container's cgroup (empty when it is not running). */
+  /** Host pids of the container's own processes: its first process and every descendant. */
   pids: number[];
+  /** Processes in its cgroup that are not its own (a healthcheck, a `docker exec`). */
+  excluded: number;
   /** What the cgroup was charged at the listing, bytes; null when unread. */
   cgroupBytes: number | null;
 }
@@ -56,7 +60,7 @@ export async function containerProcs(id: string): Promise<ContainerProcs | null>
   const pid = info?.State.Pid ?? 0;
   if (!info?.State.Running || pid <= 0) return null;
   const text = await readText(`/proc/${pid}/cgroup`);
-  if (text === null) return { pids: [pid], cgroupBytes: null };
+  if (text === null) return { pids: [pid], excluded: 0, cgroupBytes: null };
   const dirs = cgroupDirs(parseProcCgroup(text), await unifiedAtRoot());
   let pids: number[] | null = null;
   let cgroupBytes: number | null = null;
@@ -67,7 +71,12 @@ export async function containerProcs(id: string): Promise<ContainerProcs | null>
       if (v !== null && /^\d+\s*$/.test(v)) cgroupBytes = Number(v.trim());
     }
   }
-  return { pids: pids && pids.length > 0 ? [...new Set(pids)] : [pid], cgroupBytes };
+  const listed = pids && pids.length > 0 ? [...new Set(pids)] : [pid];
+  const parents = new Map(
+    await Promise.all(listed.map(async (p) => [p, parseStatPpid((await readText(`/proc/${p}/stat`)) ?? "")] as const)),
+  );
+  const own = ownProcesses(pid, parents);
+  return { pids: own, excluded: listed.length - own.length, cgroupBytes };
 }
 
 /** Each pid's smaps_rollup; a process that exited since the listing reads as null, not an error. */
@@ -78,7 +87,7 @@ export async function readSmaps(pids: readonly number[]): Promise<SmapsReading[]
 /** One container's memory: PSS, RSS and the rest summed over its processes, beside its cgroup's figure; null when not running. */
 export async function readContainerMemory(id: string, name: string): Promise<ContainerMemory | null> {
   const procs = await containerProcs(id);
-  return procs ? containerMemory(name, await readSmaps(procs.pids), procs.cgroupBytes) : null;
+  return procs ? containerMemory(name, await readSmaps(procs.pids), procs.cgroupBytes, procs.excluded) : null;
 }
 
 /** The memory of a set of containers (a cell's model replicas) read at one moment; those not running are left out. */

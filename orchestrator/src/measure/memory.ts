@@ -28,6 +28,11 @@ const Sums = {
   processes: z.number().int().nonnegative(),
   /** Processes listed in the cgroup that vanished or could not be read: left out of the sums. */
   unreadable: z.number().int().nonnegative(),
+  /**
+   * Processes in the cgroup that are not the model's (not the container's first process or one of
+   * its descendants): a healthcheck or a `docker exec` running at the reading. Left out of the sums.
+   */
+  excluded: z.number().int().nonnegative().default(0),
   pssBytes: Bytes,
   rssBytes: Bytes,
   privateBytes: Bytes,
@@ -93,6 +98,7 @@ function totals(parts: readonly Totals[]): Totals {
   return {
     processes: sum((p) => p.processes),
     unreadable: sum((p) => p.unreadable),
+    excluded: sum((p) => p.excluded),
     pssBytes: sum((p) => p.pssBytes),
     rssBytes: sum((p) => p.rssBytes),
     privateBytes: sum((p) => p.privateBytes),
@@ -100,17 +106,26 @@ function totals(parts: readonly Totals[]): Totals {
   };
 }
 
-/** A container's processes summed; those that vanished between listing and reading are counted apart, not summed. */
-export function containerMemory(name: string, readings: readonly SmapsReading[], cgroupBytes: number | null): ContainerMemory {
+/**
+ * A container's processes summed; those that vanished between listing and reading are counted
+ * apart, not summed, and so are the `excluded` processes that are not the model's.
+ */
+export function containerMemory(
+  name: string,
+  readings: readonly SmapsReading[],
+  cgroupBytes: number | null,
+  excluded = 0,
+): ContainerMemory {
   const perProcess = readings.flatMap((r) => {
     const m = r.text === null ? null : parseSmapsRollup(r.pid, r.text);
     return m ? [m] : [];
   });
-  const each = perProcess.map((p) => ({ ...p, processes: 1, unreadable: 0 }));
+  const each = perProcess.map((p) => ({ ...p, processes: 1, unreadable: 0, excluded: 0 }));
   return {
     name,
     ...totals(each),
     unreadable: readings.length - perProcess.length,
+    excluded,
     cgroupBytes,
     perProcess: [...perProcess].sort((a, b) => a.pid - b.pid),
   };
@@ -125,6 +140,33 @@ export function cellMemory(containers: readonly ContainerMemory[], readAt: numbe
     cgroupBytes: cgroups.length > 0 && cgroups.every((x) => x !== null) ? cgroups.reduce((a: number, b) => a + (b ?? 0), 0) : null,
     perContainer: [...containers].sort((a, b) => a.name.localeCompare(b.name)),
   };
+}
+
+/** The parent pid from /proc/<pid>/stat ("pid (comm) state ppid ..."; comm may hold spaces and parentheses); null when unparsable. */
+export function parseStatPpid(text: string): number | null {
+  const close = text.lastIndexOf(")");
+  if (close < 0) return null;
+  const ppid = Number(text.slice(close + 2).split(" ")[1]);
+  return Number.isInteger(ppid) && ppid >= 0 ? ppid : null;
+}
+
+/**
+ * The container's own processes among those in its cgroup: its first process and every
+ * descendant. A process exec'd into the container (a healthcheck, `docker exec`) is a child of
+ * the runtime's shim outside it, so it is left out. A pid whose parent is unknown (it vanished
+ * while being listed) is kept, to be counted as unreadable.
+ */
+export function ownProcesses(init: number, parents: ReadonlyMap<number, number | null>): number[] {
+  const own = (pid: number): boolean => {
+    const seen = new Set<number>();
+    for (let p: number | null | undefined = pid; p !== undefined; p = parents.get(p)) {
+      if (p === init || p === null) return true;
+      if (seen.has(p)) return false;
+      seen.add(p);
+    }
+    return false;
+  };
+  return [...parents.keys()].filter(own);
 }
 
 /** One line of /proc/<pid>/cgroup: "<id>:<controllers>:<path>" (v2: "0::<path>"). */

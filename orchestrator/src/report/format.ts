@@ -145,7 +145,8 @@ export function memoryLabel(r: RowSummary): string {
   const range = m.pssBytes.n > 1 ? ` (${mib(m.pssBytes.min)}–${mib(m.pssBytes.max)})` : "";
   const parts = [`PSS ${mib(m.pssBytes.mean)}${range}`, `RSS ${mib(m.rssBytes.mean)}`];
   if (m.cgroupBytes.mean !== null) parts.push(`cgroup ${mib(m.cgroupBytes.mean)}`);
-  const procs = m.processes.mean === null ? "" : `, ${num(m.processes.mean)} proc`;
+  const p = m.processes;
+  const procs = p.min === null ? "" : `, ${p.min === p.max ? String(p.min) : `${num(p.min)}–${num(p.max)}`} proc`;
   return `${parts.join(" · ")} MiB${procs}${m.unreadable > 0 ? ` (${m.unreadable} unreadable)` : ""}`;
 }
 
@@ -380,7 +381,7 @@ export function methodNotes(run: RunSummary): string[] {
     `⚠ machine busy: more than ${MACHINE_BUSY_CORES} of a core was used on the host outside this run's containers and the orchestrator during the cell's window; the cell shared the CPUs its figures depend on.`,
     "CPU used is the model containers' CPU seconds over the engine's sampled interval, against the budget (replicas × cpus); throttled is the share of CFS periods in which they were throttled.",
     "X-Worker evenness: coefficient of variation of replies over processes (and replicas), 0 is perfectly even; max/mean is the busiest process's (replica's) replies over the mean, 1 is perfectly even and 1.5 means the busiest did half as much again as its fair share; max/min is the busiest over the idlest. Each is a mean over repeats.",
-    "Memory (PSS): read once per repeat at the end of the measured window, with the load on, from /proc/<pid>/smaps_rollup of every process of the model's containers. PSS (proportional set size) divides each page among the processes that map it, so a topology's sum counts the copy-on-write pages a pre-fork master shares with its workers once; RSS counts them once per process, so its sum overstates a shared-memory topology. cgroup is what the kernel charged the model containers at the same moment, page cache and kernel memory included. The figures are means over repeats (a sum per repeat, not a percentile), the PSS range over repeats in parentheses.",
+    "Memory (PSS): read once per repeat at the end of the measured window, with the load on, from /proc/<pid>/smaps_rollup of every process of the model's containers. PSS (proportional set size) divides each page among the processes that map it, so a topology's sum counts the copy-on-write pages a pre-fork master shares with its workers once; RSS counts them once per process, so its sum overstates a shared-memory topology. cgroup is what the kernel charged the model containers' cgroups at the same moment, page cache and kernel memory included; a file page is charged to the cgroup that first read it, so pages of image files another container read first are not in it, and it can be below the PSS sum. The figures are means over repeats (a sum per repeat, not a percentile), the PSS range over repeats in parentheses.",
   );
   return notes;
 }

@@ -10,6 +10,7 @@ import type { RowSummary } from "../measure/run-summary.js";
 export interface SpreadChart {
   id: string;
   title: string;
+  replicaTitle: string;
   /** Processes grouped by replica ("r1 · pid 7"), with the replica's index for colouring. */
   processes: { label: string; replica: number; count: number }[];
   /** Per replica, with the replicas the topology had that never answered as 0; empty for one replica. */
@@ -45,6 +46,7 @@ export function spreadChart(r: RowSummary, id: string): SpreadChart | undefined 
   return {
     id,
     title,
+    replicaTitle: `${r.model} · ${r.topology.id}: replies per replica, repeat ${first.repeat}`,
     processes,
     replicas: r.topology.replicas > 1 ? replicas : [],
     meanPerProcess: processes.length > 0 ? total / processes.length : 0,
@@ -89,7 +91,7 @@ export const SPREAD_DRAW = `
     bars(c.id + "-proc", c.title, c.processes.map(function (p) { return p.label; }), c.processes.map(function (p) { return p.count; }),
       c.processes.map(function (p) { return palette[(p.replica - 1 + palette.length) % palette.length]; }), c.meanPerProcess);
     if (c.replicas.length > 0) {
-      bars(c.id + "-rep", "replies per replica, same repeat", c.replicas.map(function (p) { return p.label; }), c.replicas.map(function (p) { return p.count; }),
+      bars(c.id + "-rep", c.replicaTitle, c.replicas.map(function (p) { return p.label; }), c.replicas.map(function (p) { return p.count; }),
         c.replicas.map(function (p, i) { return palette[i % palette.length]; }), c.meanPerReplica);
     }
   });

@@ -4,8 +4,10 @@ import {
   cellMemory,
   cgroupDirs,
   containerMemory,
+  ownProcesses,
   parseProcCgroup,
   parseSmapsRollup,
+  parseStatPpid,
   smapsFields,
 } from "../../../src/measure/memory.js";
 
@@ -145,5 +147,46 @@ describe("finding a container's cgroup", () => {
   it("on a v2 host: the unified hierarchy at the root", () => {
     const dirs = cgroupDirs(parseProcCgroup("0::/system.slice/docker-abc.scope\n"), true);
     expect(dirs).toEqual([{ dir: "/sys/fs/cgroup/system.slice/docker-abc.scope", memoryFile: "memory.current" }]);
+  });
+});
+
+describe("the container's own processes", () => {
+  it("reads the parent pid from /proc/<pid>/stat, whatever the command's name holds", () => {
+    expect(parseStatPpid("31150 (gunicorn) S 30981 30981 30981 0 -1 4194560 2391 0 0 0")).toBe(30981);
+    expect(parseStatPpid("42 (a (b) c) R 7 42 42 0")).toBe(7);
+    expect(parseStatPpid("")).toBeNull();
+  });
+
+  it("keeps the first process and its descendants, leaves out what was exec'd beside them", () => {
+    // 30981 is the container's init (gunicorn's arbiter), 31150/31151 its workers, 31200 a worker's
+    // child; 1743 a healthcheck whose parent is the runtime's shim (10500, outside the cgroup).
+    const parents = new Map<number, number | null>([
+      [30981, 10500],
+      [31150, 30981],
+      [31151, 30981],
+      [31200, 31150],
+      [1743, 10500],
+    ]);
+    expect(ownProcesses(30981, parents)).toEqual([30981, 31150, 31151, 31200]);
+  });
+
+  it("keeps a process whose parent could not be read (it vanished: counted unreadable later)", () => {
+    expect(
+      ownProcesses(
+        1,
+        new Map([
+          [1, 0],
+          [5, null],
+          [6, 99],
+        ]),
+      ),
+    ).toEqual([1, 5]);
+  });
+
+  it("counts the excluded processes beside the sums", () => {
+    const c = containerMemory("m-1", [{ pid: 7, text: MASTER }], null, 1);
+    expect(c.excluded).toBe(1);
+    expect(c.processes).toBe(1);
+    expect(cellMemory([c, containerMemory("m-2", [], null, 2)], 1).excluded).toBe(3);
   });
 });

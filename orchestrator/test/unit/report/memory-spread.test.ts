@@ -42,9 +42,9 @@ describe("the memory column", () => {
     expect(md).toContain("| Memory, model (sums; PSS repeats min–max) |");
     // repeats r1..r3: PSS (20+r) + 2 (10+r) MiB = 43, 46, 49; RSS 90 MiB
     const one = rowOf(md, "| py-threads | 1 × 1 cpu, 2 workers | open 50 req/s · k6 |");
-    expect(one).toContain("| PSS 46.0 (43.0–49.0) · RSS 90.0 · cgroup 64.0 MiB, 3.00 proc |");
+    expect(one).toContain("| PSS 46.0 (43.0–49.0) · RSS 90.0 · cgroup 64.0 MiB, 3 proc |");
     const two = rowOf(md, "| py-threads | 2 × 0.5 cpu | open 50 req/s · k6 |");
-    expect(two).toContain("| PSS 50.0 (50.0–50.0) · RSS 50.0 · cgroup 128 MiB, 2.00 proc |");
+    expect(two).toContain("| PSS 50.0 (50.0–50.0) · RSS 50.0 · cgroup 128 MiB, 2 proc |");
   });
 
   it("explains PSS in the method notes", () => {
