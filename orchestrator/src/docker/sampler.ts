@@ -2,10 +2,12 @@ import { readdir, readFile } from "node:fs/promises";
 import os from "node:os";
 import type Docker from "dockerode";
 import type { ContainerStats } from "../measure/container-stats.js";
+import type { CellMemory } from "../measure/memory.js";
 import { busyCoresBetween, hostUsage, parseProcStat, type CpuTimes, type HostUsage } from "../measure/host-usage.js";
 import type { ContainerSample, ContainerSeries, ReplicaTick } from "../measure/timeseries.js";
 import { docker } from "./client.js";
 import { LABEL, roleOf, type Role } from "./labels.js";
+import { readCellMemory } from "./procs.js";
 
 interface Snapshot {
   /** The engine's own timestamp of the sample, epoch ms. */
@@ -109,6 +111,8 @@ export interface SampledWindow {
   series: ContainerSeries[];
   /** At each tick, the model containers running and healthy (from the listing). */
   replicas: ReplicaTick[];
+  /** The model containers' memory (PSS per process, cgroup) read once, at the window's end. */
+  memory?: CellMemory;
 }
 
 function targetOf(c: Docker.ContainerInfo): Target | undefined {
@@ -143,7 +147,8 @@ const INSPECT_EVERY = 3;
  *   starts, or one that replaces a removed replica, is sampled from when it appears (its counters
  *   from zero when it was created inside the window), and the model containers running and
  *   healthy are counted tick by tick;
- * - the host's /proc/stat and the orchestrator's own CPU, so CPU used elsewhere shows.
+ * - the host's /proc/stat and the orchestrator's own CPU, so CPU used elsewhere shows;
+ * - at stop, once, the model containers' memory per process (PSS from smaps_rollup, docker/procs.ts).
  */
 export class ContainerSampler {
   private readonly targets = new Map<string, Target>();
@@ -301,7 +306,8 @@ export class ContainerSampler {
   async stop(): Promise<SampledWindow> {
     clearInterval(this.timer);
     await this.inFlight;
-    await this.sampleAll();
+    // Memory once, beside the last sample: the window's end, with the load still on.
+    const [memory] = await Promise.all([this.readModelMemory(), this.sampleAll()]);
     const hostTo = await readHostTimes();
     const engineTo = await engineCpuSeconds();
     const endedAt = Date.now();
@@ -329,7 +335,14 @@ export class ContainerSampler {
       ...(t.clientIndex !== undefined ? { clientIndex: t.clientIndex } : {}),
       samples: this.tallies.get(t.id)?.samples ?? [],
     }));
-    return { containers, windowMs, ...(host ? { host } : {}), series, replicas: [...this.ticks] };
+    return { containers, windowMs, ...(host ? { host } : {}), series, replicas: [...this.ticks], ...(memory ? { memory } : {}) };
+  }
+
+  /** The model containers' memory; undefined when there are none, or /proc could not be read. */
+  private async readModelMemory(): Promise<CellMemory | undefined> {
+    const models = [...this.targets.values()].filter((t) => t.role === "model");
+    if (models.length === 0) return undefined;
+    return readCellMemory(models).catch(() => undefined);
   }
 
   private async statsOf(t: Target): Promise<ContainerStats> {

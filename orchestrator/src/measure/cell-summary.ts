@@ -22,6 +22,7 @@ import {
 } from "./container-stats.js";
 import { encode, LatencySummarySchema, merge, SendLagSummarySchema, summarise, summariseLag } from "./histogram.js";
 import { HostUsageSchema, type HostUsage } from "./host-usage.js";
+import { CellMemorySchema, type CellMemory } from "./memory.js";
 import { eventOutcomes, EventOutcomeSchema } from "./recovery.js";
 import { populationCv } from "./stats.js";
 import { absoluteLoad, RelativeRateRecordSchema, type RelativeRateRecord } from "./limits.js";
@@ -51,6 +52,8 @@ export const EvennessSchema = z.object({
   maxShare: z.number(),
   /** maxShare / minShare; null when a unit got nothing. 1 is perfectly even. */
   maxMinRatio: z.number().nullable(),
+  /** The busiest unit's count over the mean count (maxShare × units); 1 is perfectly even. Absent in older runs. */
+  maxMeanRatio: z.number().optional(),
   /** Coefficient of variation of the counts; 0 is perfectly even. */
   cv: z.number().nullable(),
 });
@@ -166,6 +169,11 @@ export const CellSummarySchema = z.object({
   events: z.array(EventRecordSchema).default([]),
   /** What each event did, per group (measure/recovery.ts). */
   eventOutcomes: z.array(EventOutcomeSchema).default([]),
+  /**
+   * The model containers' memory read once at the window's end: PSS and RSS summed over every
+   * process (measure/memory.ts) beside each cgroup's charge. Null when not read (older runs too).
+   */
+  memory: CellMemorySchema.nullable().default(null),
   notes: z.array(z.string()),
 });
 export type CellSummary = z.infer<typeof CellSummarySchema>;
@@ -184,6 +192,8 @@ export interface CellInput {
   /** The container sampler's per-sample series and replica ticks (docker/sampler.ts, SampledWindow). */
   containerSeries?: readonly ContainerSeries[];
   replicaTicks?: readonly ReplicaTick[];
+  /** The model containers' memory at the window's end (docker/procs.ts). */
+  memory?: CellMemory;
   status?: z.infer<typeof CellStatusSchema>;
   error?: string;
   startedAt?: string;
@@ -210,12 +220,13 @@ export function evenness(counts: Readonly<Record<string, number>>, expected = 0)
     minShare: min / total,
     maxShare: max / total,
     maxMinRatio: min > 0 ? max / min : null,
+    maxMeanRatio: max / (total / values.length),
     cv: populationCv(values),
   };
 }
 
-/** X-Worker is "<hostname>/<pid>[/<thread or task>]". */
-function rollUp(counts: Readonly<Record<string, number>>, parts: number): Record<string, number> {
+/** X-Worker is "<hostname>/<pid>[/<thread or task>]": counts per replica (parts 1) or per process (parts 2). */
+export function rollUp(counts: Readonly<Record<string, number>>, parts: number): Record<string, number> {
   const out: Record<string, number> = {};
   for (const [worker, n] of Object.entries(counts)) {
     const unit = worker.split("/").slice(0, parts).join("/");
@@ -429,6 +440,12 @@ export function summariseCell(input: CellInput): CellSummary {
   const built = cellSeries(input);
   const events = [...(input.events ?? [])];
   if (events.length > 0 && !built) notes.push("no client gave per-second figures: what the events did cannot be told");
+  const memory = input.memory ?? null;
+  if (memory && memory.unreadable > 0) {
+    notes.push(
+      `memory: ${memory.unreadable} model process(es) vanished or were unreadable at the reading; PSS sums the other ${memory.processes}`,
+    );
+  }
   return {
     id: cell.id,
     key: cell.key,
@@ -453,6 +470,7 @@ export function summariseCell(input: CellInput): CellSummary {
     timeseries: built?.series ?? null,
     events,
     eventOutcomes: built ? eventOutcomes(built.series, events, built.histograms) : [],
+    memory,
     notes,
   };
 }

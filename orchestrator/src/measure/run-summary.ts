@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { TopologyRecordSchema, type Scenario } from "../scenario/schema.js";
-import { CellStatusSchema, GroupDefinitionSchema, type CellSummary, type GroupSummary } from "./cell-summary.js";
+import { CellStatusSchema, GroupDefinitionSchema, rollUp, type CellSummary, type GroupSummary } from "./cell-summary.js";
 import { EventActionSchema } from "../events/record.js";
 import { LatencySummarySchema, merge, SendLagSummarySchema, summarise, summariseLag, type LatencySummary } from "./histogram.js";
 import { EventOutcomeSchema, type GroupOutcome } from "./recovery.js";
@@ -66,6 +66,27 @@ export const RowEventSchema = z.object({
   worstSecond: z.object({ repeat: z.number().int(), second: z.number().int(), errors: z.number().int(), ok: z.number().int() }).nullable(),
 });
 export type RowEvent = z.infer<typeof RowEventSchema>;
+
+/** The model containers' memory over a row's ok repeats: a sum per repeat, so mean and min–max, not a percentile. */
+export const RowMemorySchema = z.object({
+  /** PSS summed over every model process, bytes: shared copy-on-write pages counted once. */
+  pssBytes: SampleStatsSchema,
+  /** RSS summed the same way: shared pages counted once per process that maps them. */
+  rssBytes: SampleStatsSchema,
+  /** The model containers' cgroup charges summed at the same reading (page cache and kernel memory included). */
+  cgroupBytes: SampleStatsSchema,
+  /** Model processes read per repeat. */
+  processes: SampleStatsSchema,
+  /** Processes listed but gone or unreadable at the reading, over all repeats. */
+  unreadable: z.number().int().nonnegative(),
+});
+export type RowMemory = z.infer<typeof RowMemorySchema>;
+
+/** One repeat's replies per process ("<hostname>/<pid>"), for the report's spread chart. */
+export const RepeatSpreadSchema = z.object({
+  repeat: z.number().int().positive(),
+  byProcess: Counts,
+});
 
 /** One repeat of a cell key, second by second, for the report's charts. */
 export const TimelineSchema = z.object({
@@ -133,8 +154,19 @@ export const RowSummarySchema = z.object({
   modelThrottledPct: SampleStatsSchema,
   modelMemoryPeakBytes: z.number().nullable(),
   modelRestarts: z.number().int().nonnegative(),
-  /** CV of reply counts over replicas and over processes, across repeats (0 = even). */
-  evenness: z.object({ byReplicaCv: SampleStatsSchema, byProcessCv: SampleStatsSchema, byProcessMaxMin: SampleStatsSchema }),
+  /** CV, max/min and max/mean of reply counts over replicas and over processes, across repeats (0 CV, ratios of 1 = even). */
+  evenness: z.object({
+    byReplicaCv: SampleStatsSchema,
+    byProcessCv: SampleStatsSchema,
+    byProcessMaxMin: SampleStatsSchema,
+    /** Absent in older runs. */
+    byProcessMaxMean: SampleStatsSchema.optional(),
+    byReplicaMaxMean: SampleStatsSchema.optional(),
+  }),
+  /** Replies per process in each ok repeat (HTTP, from X-Worker); empty without X-Worker or in older runs. */
+  spread: z.array(RepeatSpreadSchema).default([]),
+  /** The model's memory at each ok repeat's window end; null when not read (older runs too). */
+  memory: RowMemorySchema.nullable().default(null),
   /** The workload's scripted events, what each did to this group over the repeats. */
   events: z.array(RowEventSchema).default([]),
   /** An open rate written as a share of the probed capacity: what it was resolved against. */
@@ -295,6 +327,29 @@ export function rowEvents(okCells: readonly CellSummary[], groupName: string): R
   });
 }
 
+/** Replies per process of each ok repeat whose group had X-Worker counts. */
+export function repeatSpreads(okCells: readonly CellSummary[], groupName: string): z.infer<typeof RepeatSpreadSchema>[] {
+  return [...okCells]
+    .sort((a, b) => a.repeat - b.repeat)
+    .flatMap((c) => {
+      const counts = c.groups.find((g) => g.group === groupName)?.workers.counts ?? {};
+      return Object.keys(counts).length > 0 ? [{ repeat: c.repeat, byProcess: rollUp(counts, 2) }] : [];
+    });
+}
+
+/** The memory figures over the ok repeats that read it; null when none did. */
+export function rowMemory(okCells: readonly CellSummary[]): RowMemory | null {
+  const read = okCells.flatMap((c) => (c.memory && c.memory.processes > 0 ? [c.memory] : []));
+  if (read.length === 0) return null;
+  return {
+    pssBytes: sampleStats(read.map((m) => m.pssBytes)),
+    rssBytes: sampleStats(read.map((m) => m.rssBytes)),
+    cgroupBytes: sampleStats(present(read.map((m) => m.cgroupBytes))),
+    processes: sampleStats(read.map((m) => m.processes)),
+    unreadable: read.reduce((a, m) => a + m.unreadable, 0),
+  };
+}
+
 /** Per cell key, the first ok repeat that has a time series. */
 export function timelines(cells: readonly CellSummary[]): Timeline[] {
   const out = new Map<string, Timeline>();
@@ -389,7 +444,11 @@ function summariseRow(
       byReplicaCv: sampleStats(present(groups.map((g) => g.workers.byReplica?.cv))),
       byProcessCv: sampleStats(present(groups.map((g) => g.workers.byProcess?.cv))),
       byProcessMaxMin: sampleStats(present(groups.map((g) => g.workers.byProcess?.maxMinRatio))),
+      byProcessMaxMean: sampleStats(present(groups.map((g) => g.workers.byProcess?.maxMeanRatio))),
+      byReplicaMaxMean: sampleStats(present(groups.map((g) => g.workers.byReplica?.maxMeanRatio))),
     },
+    spread: repeatSpreads(okCells, groupName),
+    memory: rowMemory(okCells),
     events: rowEvents(okCells, groupName),
     relativeRate: null,
     limit: null,

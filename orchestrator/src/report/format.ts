@@ -115,12 +115,39 @@ export function flagsLabel(r: RowSummary): string {
 
 export function evennessLabel(r: RowSummary): string {
   const parts: string[] = [];
-  if (r.evenness.byProcessCv.mean !== null) {
-    parts.push(`proc cv ${num(r.evenness.byProcessCv.mean)}`);
-    if (r.evenness.byProcessMaxMin.mean !== null) parts.push(`max/min ${num(r.evenness.byProcessMaxMin.mean)}`);
+  const e = r.evenness;
+  if (e.byProcessCv.mean !== null) {
+    parts.push(`proc cv ${num(e.byProcessCv.mean)}`);
+    if (e.byProcessMaxMean?.mean != null) parts.push(`max/mean ${num(e.byProcessMaxMean.mean)}`);
+    if (e.byProcessMaxMin.mean !== null) parts.push(`max/min ${num(e.byProcessMaxMin.mean)}`);
   }
-  if (r.topology.replicas > 1 && r.evenness.byReplicaCv.mean !== null) parts.push(`replica cv ${num(r.evenness.byReplicaCv.mean)}`);
+  if (r.topology.replicas > 1 && e.byReplicaCv.mean !== null) {
+    parts.push(`replica cv ${num(e.byReplicaCv.mean)}`);
+    if (e.byReplicaMaxMean?.mean != null) parts.push(`replica max/mean ${num(e.byReplicaMaxMean.mean)}`);
+  }
   return parts.length > 0 ? parts.join(", ") : DASH;
+}
+
+const MIB = 2 ** 20;
+
+/** Bytes as MiB, rounded like any measurement. */
+export function mib(bytes: number | null | undefined): string {
+  return bytes === null || bytes === undefined ? DASH : num(bytes / MIB);
+}
+
+/**
+ * "PSS 41.3 (40.9–41.8) · RSS 60.2 · cgroup 70.1 MiB, 3 proc": sums over the model's processes
+ * and containers at each repeat's window end; mean over repeats, the PSS range beside it.
+ */
+export function memoryLabel(r: RowSummary): string {
+  const m = r.memory;
+  if (!m || m.pssBytes.mean === null) return DASH;
+  const range = m.pssBytes.n > 1 ? ` (${mib(m.pssBytes.min)}–${mib(m.pssBytes.max)})` : "";
+  const parts = [`PSS ${mib(m.pssBytes.mean)}${range}`, `RSS ${mib(m.rssBytes.mean)}`];
+  if (m.cgroupBytes.mean !== null) parts.push(`cgroup ${mib(m.cgroupBytes.mean)}`);
+  const p = m.processes;
+  const procs = p.min === null ? "" : `, ${p.min === p.max ? String(p.min) : `${num(p.min)}–${num(p.max)}`} proc`;
+  return `${parts.join(" · ")} MiB${procs}${m.unreadable > 0 ? ` (${m.unreadable} unreadable)` : ""}`;
 }
 
 function requestLabel(r: Pick<RowSummary, "request">): string {
@@ -164,6 +191,7 @@ export const TABLE_HEADER = [
   "Dropped",
   "CPU used",
   "Throttled",
+  "Memory, model (sums; PSS repeats min–max)",
   "Client CPU (busiest client, worst repeat)",
   "X-Worker evenness",
   "Flags",
@@ -189,6 +217,7 @@ function tableRow(r: RowSummary): string[] {
     droppedLabel(r),
     cpuLabel(r),
     r.modelThrottledPct.mean === null ? DASH : pct(r.modelThrottledPct.mean),
+    memoryLabel(r),
     clientCpuLabel(r),
     evennessLabel(r),
     flagsLabel(r),
@@ -351,7 +380,8 @@ export function methodNotes(run: RunSummary): string[] {
     `⚠ client-bound: a client used more than ${CLIENT_CPU_SHARE * 100}% of its CPU limit or was throttled in more than ${CLIENT_THROTTLED_SHARE * 100}% of its CFS periods; those figures measure the client, not the server. Client CPU shows the busiest client's share of its limit and of throttled periods, in the worst repeat.`,
     `⚠ machine busy: more than ${MACHINE_BUSY_CORES} of a core was used on the host outside this run's containers and the orchestrator during the cell's window; the cell shared the CPUs its figures depend on.`,
     "CPU used is the model containers' CPU seconds over the engine's sampled interval, against the budget (replicas × cpus); throttled is the share of CFS periods in which they were throttled.",
-    "X-Worker evenness: coefficient of variation of replies over processes (and replicas); 0 is perfectly even.",
+    "X-Worker evenness: coefficient of variation of replies over processes (and replicas), 0 is perfectly even; max/mean is the busiest process's (replica's) replies over the mean, 1 is perfectly even and 1.5 means the busiest did half as much again as its fair share; max/min is the busiest over the idlest. Each is a mean over repeats.",
+    "Memory (PSS): read once per repeat at the end of the measured window, with the load on, from /proc/<pid>/smaps_rollup of every process of the model's containers. PSS (proportional set size) divides each page among the processes that map it, so a topology's sum counts the copy-on-write pages a pre-fork master shares with its workers once; RSS counts them once per process, so its sum overstates a shared-memory topology. cgroup is what the kernel charged the model containers' cgroups at the same moment, page cache and kernel memory included; a file page is charged to the cgroup that first read it, so pages of image files another container read first are not in it, and it can be below the PSS sum. The figures are means over repeats (a sum per repeat, not a percentile), the PSS range over repeats in parentheses.",
   );
   return notes;
 }

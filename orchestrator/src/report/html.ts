@@ -2,6 +2,7 @@ import type { RowSummary, RunSummary } from "../measure/run-summary.js";
 import { environmentLines, eventsTable, methodNotes, problemLines, reportSections, runHeadline, sections, TABLE_HEADER } from "./format.js";
 import { referenceTables } from "./reference.js";
 import { chartPage, escapeHtml, type HtmlAssets } from "./page.js";
+import { SPREAD_DRAW, spreadChart, spreadHtml, type SpreadChart } from "./spread.js";
 import { TIMELINE_DRAW, type TimelineChart, timelineCharts, timelineHtml } from "./timeline.js";
 
 interface ChartSection {
@@ -145,6 +146,8 @@ export function renderHtml(run: RunSummary, assets: HtmlAssets): string {
   if (run.notes.length > 0) body.push(...list(run.notes));
 
   const charts = chartData(run);
+  const spreads: SpreadChart[] = [];
+  const rows = sections(run);
   reportSections(run).forEach((s, i) => {
     const id = charts[i]?.id ?? `chart-${i}`;
     const { protocol, loadModel } = s.first;
@@ -165,8 +168,10 @@ export function renderHtml(run: RunSummary, assets: HtmlAssets): string {
     if (s.notes.length > 0) body.push(...list(s.notes));
     body.push(
       `<div class="charts"><div class="chart"><canvas id="${id}-tp"></canvas></div><div class="chart"><canvas id="${id}-lat"></canvas></div></div>`,
-      `</section>`,
     );
+    const mine = (rows[i]?.rows ?? []).flatMap((r, j) => spreadChart(r, `${id}-spread-${j}`) ?? []);
+    spreads.push(...mine);
+    body.push(...spreadHtml(mine), `</section>`);
   });
 
   for (const t of referenceTables(run)) {
@@ -175,7 +180,13 @@ export function renderHtml(run: RunSummary, assets: HtmlAssets): string {
   const extra = eventsAndTimelines(run);
   body.push(...extra.body);
   return chartPage(
-    { title, style: STYLE, body, data: { "fiblab-data": charts, "fiblab-timelines": extra.timelines }, draw: `${DRAW}${TIMELINE_DRAW}` },
+    {
+      title,
+      style: STYLE,
+      body,
+      data: { "fiblab-data": charts, "fiblab-spread": spreads.length > 0 ? spreads : undefined, "fiblab-timelines": extra.timelines },
+      draw: `${DRAW}${SPREAD_DRAW}${TIMELINE_DRAW}`,
+    },
     assets,
   );
 }

@@ -9,6 +9,7 @@ import { launchFleet } from "../fleet/launch.js";
 import { absoluteLoad } from "../measure/limits.js";
 import type { ContainerStats } from "../measure/container-stats.js";
 import type { HostUsage } from "../measure/host-usage.js";
+import type { CellMemory } from "../measure/memory.js";
 import type { ContainerSeries, ReplicaTick } from "../measure/timeseries.js";
 import type { Cell } from "../scenario/expand.js";
 
@@ -37,6 +38,8 @@ export interface CellFleetOutcome {
   /** Per-container samples and live replicas over the window, for the cell's time series. */
   containerSeries: ContainerSeries[];
   replicaTicks: ReplicaTick[];
+  /** The model containers' memory at the window's end (PSS per process, cgroup). */
+  memory?: CellMemory;
   errors: string[];
   /** The workload's scripted events as carried out, in their order. */
   events: EventRecord[];
@@ -167,6 +170,7 @@ export async function runCellFleet(input: CellFleetInput): Promise<CellFleetOutc
     ...(sampled?.host ? { host: sampled.host } : {}),
     containerSeries: sampled?.series ?? [],
     replicaTicks: sampled?.replicas ?? [],
+    ...(sampled?.memory ? { memory: sampled.memory } : {}),
     errors: outcome.clients.flatMap((c) => (c.error ? [`${c.group}[${c.clientIndex}] (${c.tool}): ${c.error}`] : [])),
     events: records,
   };

@@ -323,6 +323,7 @@ async function runCell(
     relativeRates,
     containerSeries: fleet.containerSeries,
     replicaTicks: fleet.replicaTicks,
+    ...(fleet.memory ? { memory: fleet.memory } : {}),
     ...(fleet.errors.length > 0 ? { status: "failed" as const, error: `load clients failed: ${fleet.errors.join("; ")}` } : {}),
     finishedAt: new Date().toISOString(),
   };

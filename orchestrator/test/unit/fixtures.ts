@@ -5,6 +5,7 @@ import type { EventRecord } from "../../src/events/record.js";
 import type { ContainerStats } from "../../src/measure/container-stats.js";
 import { encode, newHistogram } from "../../src/measure/histogram.js";
 import type { HostUsage } from "../../src/measure/host-usage.js";
+import { cellMemory, containerMemory, type CellMemory } from "../../src/measure/memory.js";
 import { summariseRun, type RunSummary } from "../../src/measure/run-summary.js";
 import { mulberry32 } from "../../../loadtests/contract/random.js";
 import { expandScenario, type Cell } from "../../src/scenario/expand.js";
@@ -144,6 +145,8 @@ export interface RunOptions {
   intervals?: (cellId: string, group: string, clientIndex: number, t0: number) => Interval[] | undefined;
   /** The scripted events carried out in the cell. */
   events?: (cellId: string, t0: number) => EventRecord[] | undefined;
+  /** The model's memory reading at the cell's window end. */
+  memory?: (cellId: string) => CellMemory | undefined;
 }
 
 /**
@@ -274,7 +277,16 @@ export function cellsOf(scenario: Scenario, opts: RunOptions = {}): CellSummary[
     ];
     const host = hostOf(opts.elsewhereCores?.(cell.id) ?? 0.02);
     const events = opts.events?.(cell.id, T0);
-    return summariseCell({ cell, results, containers, containersWindowMs: 20_000, host, ...(events ? { events } : {}) });
+    const memory = opts.memory?.(cell.id);
+    return summariseCell({
+      cell,
+      results,
+      containers,
+      containersWindowMs: 20_000,
+      host,
+      ...(events ? { events } : {}),
+      ...(memory ? { memory } : {}),
+    });
   });
 }
 
@@ -291,4 +303,19 @@ export const twoRepeats = validScenario((raw) => {
 export function differingRepeats(cellId: string): number[] {
   const slow = cellId.endsWith("r2") ? 20 : 0;
   return Array.from({ length: 1000 }, (_, i) => (i < slow ? 100_000 : 2000 + (i % 10)));
+}
+
+/** A memory reading: one container per entry, each process's PSS and RSS in kB. */
+export function memoryOf(containers: readonly { pss: number; rss: number }[][], cgroupBytes: number | null = 64 * 2 ** 20): CellMemory {
+  let pid = 100;
+  return cellMemory(
+    containers.map((procs, i) =>
+      containerMemory(
+        `m-${i + 1}`,
+        procs.map((p) => ({ pid: pid++, text: `Rss: ${p.rss} kB\nPss: ${p.pss} kB\n` })),
+        cgroupBytes,
+      ),
+    ),
+    1_700_000_030_000,
+  );
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { CellSummarySchema, evenness, summariseCell, type CellInput } from "../../../src/measure/cell-summary.js";
 import type { ContainerStats } from "../../../src/measure/container-stats.js";
+import { cellMemory, containerMemory } from "../../../src/measure/memory.js";
 import { decode, summarise } from "../../../src/measure/histogram.js";
 import { CLIENT_CPU_SHARE, CLIENT_THROTTLED_SHARE, MACHINE_BUSY_CORES } from "../../../src/measure/thresholds.js";
 import { expandScenario } from "../../../src/scenario/expand.js";
@@ -122,6 +123,49 @@ describe("summariseCell", () => {
     const g = summariseCell(input({ results })).groups[0]!;
     expect(g.workers.byReplica).toMatchObject({ units: 2, minShare: 0, maxShare: 1, maxMinRatio: null });
     expect(g.notes).toContain("only 1 of 2 replicas answered");
+  });
+
+  it("max/mean: the busiest unit's count over the mean count, 1 when even", () => {
+    expect(evenness({ a: 100, b: 100, c: 100 })!.maxMeanRatio).toBe(1);
+    // 300, 200, 100: mean 200, max 300
+    expect(evenness({ a: 300, b: 200, c: 100 })!.maxMeanRatio).toBeCloseTo(1.5, 12);
+    // one of four units did everything: max/mean is the number of units
+    expect(evenness({ a: 400 }, 4)!.maxMeanRatio).toBe(4);
+    const results = [clientResult({ group: "main", workers: { "a/1/t1": 150, "a/1/t2": 150, "b/7": 200, "b/8": 100 } })];
+    const w = summariseCell(input({ results })).groups[0]!.workers;
+    // processes a/1: 300, b/7: 200, b/8: 100 (threads rolled up); replicas a 300, b 300
+    expect(w.byProcess!.maxMeanRatio).toBeCloseTo(1.5, 12);
+    expect(w.byReplica!.maxMeanRatio).toBe(1);
+  });
+
+  it("an older summary without max/mean still loads", () => {
+    const s = JSON.parse(JSON.stringify(summariseCell(input({ results: [clientResult({ group: "main", workers: { "a/1": 3 } })] }))));
+    delete s.groups[0].workers.byProcess.maxMeanRatio;
+    delete s.memory;
+    const back = CellSummarySchema.parse(s);
+    expect(back.groups[0]!.workers.byProcess!.maxMeanRatio).toBeUndefined();
+    expect(back.memory).toBeNull();
+  });
+
+  it("carries the model's memory reading and notes processes it could not read", () => {
+    const memory = cellMemory(
+      [
+        containerMemory(
+          "m-1",
+          [
+            { pid: 5, text: "Rss: 200 kB\nPss: 100 kB\n" },
+            { pid: 6, text: null },
+          ],
+          1e6,
+        ),
+      ],
+      T0,
+    );
+    const s = summariseCell(input({ memory }));
+    expect(s.memory).toEqual(memory);
+    expect(s.memory!.pssBytes).toBe(100 * 1024);
+    expect(s.notes).toContain("memory: 1 model process(es) vanished or were unreadable at the reading; PSS sums the other 1");
+    expect(summariseCell(input()).memory).toBeNull();
   });
 
   it("TCP (no X-Worker) has no evenness", () => {

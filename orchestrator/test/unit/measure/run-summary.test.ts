@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { merge, summarise } from "../../../src/measure/histogram.js";
 import { RunSummarySchema, runProblems, summariseRun } from "../../../src/measure/run-summary.js";
 import type { EventRecord } from "../../../src/events/record.js";
-import { cellsOf, differingRepeats, killedAt8s, runOf, twoRepeats, validScenario } from "../fixtures.js";
+import { cellsOf, differingRepeats, killedAt8s, memoryOf, runOf, twoRepeats, validScenario } from "../fixtures.js";
 
 describe("summariseRun", () => {
   const scenario = validScenario(); // 2 models x 2 topologies x 1 workload (2 groups) x 3 repeats
@@ -189,6 +189,52 @@ describe("summariseRun", () => {
       cgroupVersion: "2",
       storageDriver: "overlay2",
     });
+  });
+});
+
+describe("summariseRun: memory and work spread", () => {
+  // Per repeat r: a master of 20 MiB PSS and two workers of 10 MiB + r MiB, each mapping 30 MiB.
+  const MiB = 1024; // kB
+  const run = runOf(validScenario(), {
+    memory: (id) => {
+      const r = Number(id.slice(-1));
+      return memoryOf([[{ pss: 20 * MiB, rss: 30 * MiB }, ...[1, 2].map(() => ({ pss: (10 + r) * MiB, rss: 30 * MiB }))]]);
+    },
+  });
+  const row = run.rows.find((r) => r.key === "py-threads.1x1cpu-w2.fib30.main")!;
+
+  it("gives the PSS sum as mean and min–max over repeats, with RSS, cgroup and processes", () => {
+    const m = row.memory!;
+    const sums = [1, 2, 3].map((r) => (20 + 2 * (10 + r)) * 2 ** 20);
+    expect(m.pssBytes.n).toBe(3);
+    expect(m.pssBytes.mean).toBeCloseTo(sums[1]!, 6);
+    expect([m.pssBytes.min, m.pssBytes.max]).toEqual([sums[0], sums[2]]);
+    expect(m.rssBytes.mean).toBe(90 * 2 ** 20);
+    expect(m.pssBytes.max!).toBeLessThan(m.rssBytes.min!);
+    expect(m.cgroupBytes.mean).toBe(64 * 2 ** 20);
+    expect(m.processes.mean).toBe(3);
+    expect(m.unreadable).toBe(0);
+  });
+
+  it("keeps each ok repeat's replies per process, and max/mean across repeats", () => {
+    expect(row.spread.map((s) => s.repeat)).toEqual([1, 2, 3]);
+    expect(row.spread[0]!.byProcess).toEqual({ "py-threads-1/1": 1000, "py-threads-1/2": 1000 });
+    expect(row.evenness.byProcessMaxMean!.mean).toBe(1);
+  });
+
+  it("without readings, no memory; an older summary without the new fields still loads", () => {
+    const plain = runOf(validScenario());
+    expect(plain.rows[0]!.memory).toBeNull();
+    const old = JSON.parse(JSON.stringify(run));
+    for (const r of old.rows) {
+      delete r.memory;
+      delete r.spread;
+      delete r.evenness.byProcessMaxMean;
+      delete r.evenness.byReplicaMaxMean;
+    }
+    const back = RunSummarySchema.parse(old);
+    expect(back.rows[0]!.memory).toBeNull();
+    expect(back.rows[0]!.spread).toEqual([]);
   });
 });
 

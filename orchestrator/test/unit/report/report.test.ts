@@ -81,7 +81,7 @@ describe("renderHtml", () => {
     expect(html).not.toMatch(/<script[^>]+src=/);
     expect(html).not.toMatch(/<link[^>]+href=/);
     expect(html).not.toContain("/* </script>"); // escaped, so it cannot close the element early
-    expect(html.match(/<\/script>/g)).toHaveLength(3);
+    expect(html.match(/<\/script>/g)).toHaveLength(4); // the charts' data, the spread charts' data, chart.js, the drawing
   });
 
   it("has the tables, the open/closed labels and a throughput and a latency chart per group", () => {
@@ -113,7 +113,7 @@ describe("renderHtml", () => {
         configs.push(config);
       },
     };
-    vm.runInNewContext(scripts[2]!, sandbox);
+    vm.runInNewContext(scripts[3]!, sandbox);
     expect(configs.map((c) => c.type)).toEqual(["bar", "line", "bar", "line"]);
     expect(configs[1]!.options.scales.y.type).toBe("logarithmic");
     expect(configs[0]!.data.datasets[0].data[0]).toBeCloseTo(120, 8);
@@ -354,7 +354,7 @@ describe("events and timelines in the reports", () => {
   it("HTML: the events table and one timeline per cell key, with events open", () => {
     expect(html).toContain("<h2>Events</h2>");
     expect(html).toContain("<h2>Timelines</h2>");
-    expect(html.match(/<details open>/g)).toHaveLength(4);
+    expect(html.match(/<details open><summary>(?!Work spread)/g)).toHaveLength(4);
     expect(html.match(/<canvas id="timeline-\d-(tp|lat|cpu|live)">/g)).toHaveLength(16);
     const json = /<script id="fiblab-timelines" type="application\/json">(.*?)<\/script>/s.exec(html)![1]!;
     const t = JSON.parse(json);
@@ -365,18 +365,18 @@ describe("events and timelines in the reports", () => {
 
   it("HTML: the drawing script makes four line charts per timeline and marks the events", () => {
     const scripts = [...html.matchAll(/<script(?: [^>]*)?>(.*?)<\/script>/gs)].map((m) => m[1]!);
-    expect(scripts).toHaveLength(4);
+    expect(scripts).toHaveLength(5);
     const configs: any[] = [];
     const sandbox = {
       document: {
         getElementById: (id: string) =>
-          id === "fiblab-data" ? { textContent: scripts[0] } : id === "fiblab-timelines" ? { textContent: scripts[1] } : { id },
+          id === "fiblab-data" ? { textContent: scripts[0] } : id === "fiblab-timelines" ? { textContent: scripts[2] } : { id },
       },
       Chart: function (_el: unknown, config: any) {
         configs.push(config);
       },
     };
-    vm.runInNewContext(scripts[3]!, sandbox);
+    vm.runInNewContext(scripts[4]!, sandbox);
     const timeline = configs.filter((c) => c.plugins?.[0]?.id === "fiblabEvents");
     expect(timeline).toHaveLength(16);
     expect(timeline[1].options.scales.y.type).toBe("logarithmic");
