@@ -123,7 +123,11 @@ describe("scenario axes, each side observed in a real run", () => {
     expect(done).toHaveLength(8);
     for (const c of done) {
       expect(c.status, c.id).toBe("ok");
-      expect(c.groups[0]!.requests.ok, c.id).toBeGreaterThan(20);
+      const g = c.groups[0]!;
+      expect(
+        g.requests.ok,
+        `${c.id}: ${JSON.stringify({ requests: g.requests, errors: g.errors, notes: [...c.notes, ...g.notes] })}`,
+      ).toBeGreaterThan(20);
     }
   });
 
