@@ -1,9 +1,12 @@
 """gunicorn for the gunicorn models: the settings they share, and run(), which starts the
 arbiter in this process (as the gunicorn command would) with a model's own settings on top."""
 
+import os
+
 from gunicorn.app.base import BaseApplication
 
-from .config import knob_int
+from .config import knob_bool, knob_int
+from .net import log
 
 SHARED = {
     "bind": "0.0.0.0:8000",
@@ -30,9 +33,15 @@ class _Server(BaseApplication):
 
     def load(self):
         # Imported here, in each worker, as the gunicorn command does: the gevent class
-        # monkey-patches a worker before it loads the app.
+        # monkey-patches a worker before it loads the app. With PRELOAD=1 (--preload) gunicorn
+        # calls this once, in the arbiter, before it forks: the workers share the app's pages
+        # copy-on-write, and it is imported before the green classes monkey-patch.
         from .interpreter import require
         from .wsgi import application
+
+        # The one line that shows where the app was loaded: the arbiter's pid with PRELOAD=1,
+        # each worker's pid otherwise (tests compare it with gunicorn's "[pid]" prefix).
+        log(f"app loaded in pid {os.getpid()}")
 
         # In each worker, after its class has imported what it uses: the interpreter must be the
         # one the manifest declares. Exit status 4 is gunicorn's APP_LOAD_ERROR, on which the
@@ -45,7 +54,10 @@ def run(**settings) -> None:
     # TIMEOUT (the model's knob, default 120 s): a worker silent for longer is killed and
     # replaced by the arbiter (hang detection). A fib(35) under a tight CPU limit takes seconds,
     # so the default must not kill a worker for it.
-    _Server({**SHARED, "timeout": knob_int("TIMEOUT"), **settings}).run()
+    # PRELOAD (default 0): --preload, the app imported in the arbiter before it forks.
+    _Server(
+        {**SHARED, "timeout": knob_int("TIMEOUT"), "preload_app": knob_bool("PRELOAD"), **settings}
+    ).run()
 
 
 def run_green(worker_class: str) -> None:

@@ -1,6 +1,10 @@
 // node-cluster: the cluster primary forks WORKERS workers, each running the TCP and HTTP servers
-// on one event loop. The listening sockets belong to the primary, which (Node's default policy on
-// Linux, SCHED_RR) accepts every connection and hands it to the workers in turn.
+// on one event loop. How connections reach the workers is the SCHED knob (cluster.schedulingPolicy):
+//   rr    (Node's default on Linux, SCHED_RR) the listening sockets belong to the primary alone,
+//         which accepts every connection and hands it to the workers in turn over IPC;
+//   none  (SCHED_NONE) the primary hands the listening sockets themselves to every worker, and the
+//         workers accept on them: the kernel decides which idle worker gets each connection (Node
+//         made rr the default because that distribution was skewed; SCHED=none measures it).
 //
 // The primary supervises, as gunicorn's arbiter does:
 //   a worker that dies   is forked again
@@ -16,6 +20,9 @@ import cluster from 'node:cluster';
 import { WORKER_ID, knob, startServers, stopServers } from './fibservice.js';
 
 const WORKERS = Math.max(1, Number.parseInt(knob('WORKERS'), 10) || 1);
+const POLICIES = { rr: cluster.SCHED_RR, none: cluster.SCHED_NONE };
+const SCHED = knob('SCHED').trim().toLowerCase();
+if (!(SCHED in POLICIES)) throw new Error(`SCHED must be rr or none, not ${JSON.stringify(SCHED)}`);
 const RETIRE_GRACE_MS = 5000;
 const LISTEN_WAIT_MS = 10_000;
 const SERVERS_PER_WORKER = 2; // HTTP and TCP
@@ -101,7 +108,7 @@ function primary() {
     }, lived < 1000 ? 1000 : 0);
   });
   for (let i = 0; i < WORKERS; i++) fork();
-  console.log(`node-cluster primary ${WORKER_ID}: ${WORKERS} workers, http 8000, tcp 25000`);
+  console.log(`node-cluster primary ${WORKER_ID}: ${WORKERS} workers, http 8000, tcp 25000, scheduling ${SCHED}`);
 
   process.on('SIGHUP', () => void roll());
   process.on('SIGTTIN', () => {
@@ -129,6 +136,8 @@ function primary() {
 }
 
 if (cluster.isPrimary) {
+  // Node freezes the policy at the first fork: it must be set before.
+  cluster.schedulingPolicy = POLICIES[SCHED];
   primary();
 } else {
   const servers = await startServers();

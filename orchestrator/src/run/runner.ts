@@ -61,7 +61,7 @@ export function deploymentEnv(manifest: Manifest, scenario: Scenario, topology: 
     ...resolveKnobs(manifest, topology),
     CPUS: String(topology.cpus),
     UPSTREAM_KEEPALIVE: manifest.front.upstreamKeepalive ? String(UPSTREAM_KEEPALIVE) : "0",
-    BALANCE: scenario.front.balance,
+    BALANCE: topology.balance ?? scenario.front.balance,
     RESTART: topology.restart ?? DEFAULT_RESTART,
     ...(scenario.front.cpus !== undefined ? { FRONT_CPUS: String(scenario.front.cpus) } : {}),
     ...(topology.memory !== undefined ? { MEMORY: topology.memory } : {}),

@@ -45,6 +45,12 @@ export type RestartPolicy = (typeof RESTART_POLICIES)[number];
 /** The compose file's default (`${RESTART:-on-failure}`). */
 export const DEFAULT_RESTART: RestartPolicy = "on-failure";
 
+/** How the front spreads requests over the replicas (nginx: round-robin, or `least_conn`). */
+const BALANCES = ["round_robin", "least_conn"] as const;
+const TopologyBalanceSchema = z.enum(BALANCES, {
+  errorMap: () => ({ message: `balance must be "round_robin" or "least_conn" (the front's policy for this topology's cells)` }),
+});
+
 const TopologyBase = z
   .object({
     name: NameSchema.optional(),
@@ -68,6 +74,8 @@ const TopologyBase = z
      * process dies. Unset: on-failure, as in the compose file.
      */
     restart: z.enum(RESTART_POLICIES).optional(),
+    /** The front's balancing for this topology's cells, over the scenario's `front.balance`. */
+    balance: TopologyBalanceSchema.optional(),
     /** Further model knobs (POOL, REUSEPORT, MAX_CHILDREN, ...), passed as environment variables. */
     env: z
       .record(
@@ -90,6 +98,7 @@ export function topologyId(t: z.infer<typeof TopologyBase>): string {
   if (t.cpuset !== undefined) id += `-cs${t.cpuset.replace(/,/g, "_")}`;
   if (t.memory !== undefined) id += `-m${t.memory.toLowerCase()}`;
   if (t.restart !== undefined) id += `-restart${t.restart.replace(/-/g, "")}`;
+  if (t.balance !== undefined) id += `-${t.balance.replace(/_/g, "")}`;
   for (const [k, v] of Object.entries(t.env ?? {}).sort(([a], [b]) => a.localeCompare(b))) {
     id += `-${k.toLowerCase().replace(/_/g, "")}${String(v)
       .toLowerCase()

@@ -2,6 +2,8 @@ import { describe, expect, it } from "vitest";
 import YAML from "yaml";
 import { parseScenario, ScenarioError, validateScenario, type ScenarioProblem } from "../../../src/scenario/load.js";
 import { ScenarioRecordSchema } from "../../../src/scenario/schema.js";
+import { findModel, loadCatalog } from "../../../src/models/catalog.js";
+import { deploymentEnv } from "../../../src/run/runner.js";
 import { ctx, rejectionOf, validRaw } from "../fixtures.js";
 
 function problemsOf(mutate: (raw: Record<string, any>) => void): ScenarioProblem[] {
@@ -65,6 +67,32 @@ describe("parseScenario: a valid file", () => {
     );
     expect(s.topologies[0]!.env).toEqual({ POOL: 2, REUSEPORT: true });
     expect(s.topologies[0]!.id).toBe("1x2cpu-w4-pool2-reuseporttrue");
+  });
+
+  it("takes a topology's own front balance, names the topology after it, and keeps the scenario's elsewhere", () => {
+    const raw = validRaw();
+    raw.front = { balance: "round_robin" };
+    raw.topologies = [
+      { replicas: 2, cpus: 0.5, balance: "least_conn" },
+      { replicas: 2, cpus: 0.5, balance: "round_robin" },
+      { replicas: 2, cpus: 0.5 },
+    ];
+    const s = validateScenario(raw, ctx);
+    expect(s.topologies.map((t) => t.id)).toEqual(["2x0p5cpu-leastconn", "2x0p5cpu-roundrobin", "2x0p5cpu"]);
+    expect(s.topologies.map((t) => t.balance)).toEqual(["least_conn", "round_robin", undefined]);
+    expect(ScenarioRecordSchema.parse(JSON.parse(JSON.stringify(s)))).toEqual(s);
+  });
+
+  it("passes the topology's balance to the front, else the scenario's", async () => {
+    const raw = validRaw();
+    raw.front = { balance: "least_conn" };
+    raw.topologies = [
+      { replicas: 2, cpus: 0.5, balance: "round_robin" },
+      { replicas: 2, cpus: 0.5 },
+    ];
+    const s = validateScenario(raw, ctx);
+    const manifest = findModel(await loadCatalog(), "py-threads");
+    expect(s.topologies.map((t) => deploymentEnv(manifest, s, t).BALANCE)).toEqual(["round_robin", "least_conn"]);
   });
 
   it("applies a topology to the models it names only", () => {
@@ -250,6 +278,12 @@ describe("parseScenario: each bad field gives its path and the reason", () => {
     ["name with a dot", (r) => (r.name = "a.b"), "name", /letters, digits/],
     ["repeat 0", (r) => (r.repeat = 0), "repeat", /greater than or equal to 1/],
     ["unknown balance", (r) => (r.front = { balance: "random" }), "front.balance", /round_robin/],
+    [
+      "unknown topology balance",
+      (r) => (r.topologies[0].balance = "leastconn"),
+      "topologies[0].balance",
+      /^balance must be "round_robin" or "least_conn" \(the front's policy for this topology's cells\)$/,
+    ],
     ["clients count 0", (r) => (r.workloads[0].groups[0].clients.count = 0), `${G0}.clients.count`, /greater than or equal to 1/],
   ];
 
