@@ -377,7 +377,16 @@ function referenceFigures(row: RowSummary, template: GroupSummary, probes: reado
   const limit = physicalLimit(row.cpuBudget, cpuMs, row.throughput.mean);
   const capacity =
     relativeRate?.capacity ?? probe?.capacity.find((c) => c.workload === row.workload && c.group === row.group)?.throughput ?? null;
-  const prediction = probe ? rowPrediction({ load: row.load, request: row.request, latency: row.latency, capacity, probe, balance }) : null;
+  const prediction = probe
+    ? rowPrediction({
+        load: row.load,
+        request: row.request,
+        latency: row.latency,
+        capacity,
+        probe,
+        balance: row.topology.balance ?? balance,
+      })
+    : null;
   const cv = row.throughput.cv;
   const noisy = cv !== null && cv > NOISY_CV;
   const notes = noisy

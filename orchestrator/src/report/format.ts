@@ -60,6 +60,7 @@ export function topologyLabel(t: Topology): string {
   if (t.threads !== undefined) parts.push(`${t.threads} threads`);
   if (t.cpuset !== undefined) parts.push(`cpuset ${t.cpuset}`);
   if (t.memory !== undefined) parts.push(`mem ${t.memory}`);
+  if (t.balance !== undefined) parts.push(`front ${t.balance}`);
   for (const [k, v] of Object.entries(t.env ?? {})) parts.push(`${k}=${String(v)}`);
   return t.name ? `${t.name}: ${parts.join(", ")}` : parts.join(", ");
 }
