@@ -3,7 +3,8 @@ import { liveAddresses, servingConnections } from "../../../src/events/drain.js"
 
 // Lines as a replica's /proc/<pid>/net/tcp and tcp6 show them (172.19.0.6 serving on 8000 = 0x1F40).
 const HEADER = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode";
-const row = (local: string, remote: string, st: string) => `   0: ${local} ${remote} ${st} 00000000:00000000 00:00000000 00000000 10001 0 1 1`;
+const row = (local: string, remote: string, st: string) =>
+  `   0: ${local} ${remote} ${st} 00000000:00000000 00:00000000 00000000 10001 0 1 1`;
 
 describe("servingConnections", () => {
   it("counts established client connections to 8000 and 25000, not listeners, closing ones or health checks", () => {
