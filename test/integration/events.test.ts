@@ -31,6 +31,15 @@ async function runOneCell(scenario: Record<string, unknown>): Promise<{ cell: Ce
 
 const leftovers = (runId: string) => labelled(runLabel(runId));
 
+// A rolling restart of 2 replicas at 300 req/s (py-sync, gunicorn-sync, node-single, 3 repeats
+// each) cost 152-402 errors, 0-130 of them with no reply, when the front learnt of a stopped
+// replica only at its next DNS poll (run 20261127T061402Z-rr), and 0 and 0 in all 9 cells once
+// each replica is drained out of the front first (20261127T061956Z-rr). At this test's 60 req/s the
+// old way would lose some 10-25 replies; a few are allowed for a busy 2-core machine (a client's
+// timeout that is not the restart's).
+const NO_REPLY_BOUND = 3;
+const ERRORS_BOUND = 6;
+
 const group = (rate: number, request: string) => ({
   name: "main",
   protocol: "http",
@@ -100,6 +109,7 @@ describe("scripted events", () => {
     if (series) for (const [second, ok] of series.ok.entries()) expect(ok, `second ${second}`).toBeGreaterThan(0);
     expect(await leftovers(runId)).toBe(0);
   });
+
   it("rolling-restart: two replicas, each drained out of the front before it stops, cost (almost) no request its reply", async () => {
     const { cell, log, runId } = await runOneCell({
       name: "events-rolling-restart",
@@ -116,8 +126,7 @@ describe("scripted events", () => {
     expect(e.detail.match(/out of the front in \d+ ms, drained in \d+ ms/g), e.detail).toHaveLength(2);
     const g = cell.groups[0]!;
     expect(g.requests.ok + g.errorsTotal).toBe(g.requests.sent);
-    // Every reply came from a replica; a request lost to the restart would have none. Before the
-    // drain, 300 req/s lost 20-107 this way and ~0.3 % here; a few allowed for a busy 2-core machine.
+    // A request sent to a replica that is gone or stopping gets no reply (or a 502): see the bounds.
     const noReply = NO_REPLY_KINDS.reduce((n, k) => n + (g.errors[k] ?? 0), 0);
     expect(noReply, JSON.stringify(g.errors)).toBeLessThanOrEqual(NO_REPLY_BOUND);
     expect(g.errorsTotal, JSON.stringify(g.errors)).toBeLessThanOrEqual(ERRORS_BOUND);
