@@ -405,6 +405,8 @@ async function rollReplicas(act: Act): Promise<Outcome> {
   const d = act.input.deployment;
   const notes: string[] = [];
   const front = await frontContainer(d);
+  if ((await frontLive(front)).length === 0)
+    throw new Error("the front writes no /tmp/nginx/live: its image predates draining (bash scripts/build-images.sh rebuilds it)");
   for (const old of await replicas(d)) {
     if (act.signal.aborted) throw new Error(reason(act.signal));
     const before = new Set((await replicas(d)).map((r) => r.id));
