@@ -191,11 +191,6 @@ export function parseTop(top: { Titles: string[]; Processes: string[][] }): Host
   })).filter((p) => Number.isInteger(p.pid) && p.pid > 0);
 }
 
-/** Does the front's rendered nginx configuration route to this address (HTTP upstream)? */
-export function frontRoutesTo(conf: string, address: string): boolean {
-  return conf.includes(`server ${address}:8000 `);
-}
-
 /** The replica (hostname) and process (hostname/pid) parts of an X-Worker value. */
 export function workerUnits(xWorker: string): { replica: string; process: string } {
   const parts = xWorker.split("/");

@@ -6,8 +6,9 @@ import { docker } from "../docker/client.js";
 import { scale, type Deployment } from "../docker/compose.js";
 import { hardenedHostConfig } from "../docker/hardening.js";
 import { LABEL } from "../docker/labels.js";
+import { liveAddresses, servingConnections } from "../events/drain.js";
 import type { EventRecord } from "../events/record.js";
-import { frontRoutesTo, parseTop, pickWorker, planEvent, workerProcesses, type EventPlan, type HostProcess } from "../events/plan.js";
+import { parseTop, pickWorker, planEvent, workerProcesses, type EventPlan, type HostProcess } from "../events/plan.js";
 import { eventAtMs, type EventSpec } from "../events/spec.js";
 import type { Manifest } from "../models/manifest.js";
 import type { Topology } from "../scenario/schema.js";
@@ -333,31 +334,93 @@ async function frontContainer(d: Deployment): Promise<string> {
   return front.Id;
 }
 
-/** Until the front's configuration routes to the address and a probe through it reaches the hostname. */
+/** The addresses nginx in the front runs with (front-entrypoint writes them once a reload took). */
+async function frontLive(front: string): Promise<string[]> {
+  return liveAddresses(await execText(front, ["cat", "/tmp/nginx/live"]));
+}
+
+/** Until the front runs with the address and a probe through it reaches the hostname. */
 async function waitFrontServes(d: Deployment, address: string | undefined, hostname: string, act: Act): Promise<number | undefined> {
   const front = await frontContainer(d);
-  if (address)
-    await until(async () => (frontRoutesTo(await execText(front, ["cat", "/tmp/nginx/nginx.conf"]), address) ? true : undefined), act);
+  if (address) await until(async () => ((await frontLive(front)).includes(address) ? true : undefined), act);
   return probeUntil(d, act, (w) => w.startsWith(`${hostname}/`));
 }
 
-/** Replicas, as an orchestrator rolls them: start the new one, let the front route to it, then stop the old one. */
+/** How long a replica out of the front may take to finish its in-flight requests. */
+const DRAIN_MS = 5000;
+/** SIGTERM, then SIGKILL after this long: compose's stop_grace_period for the models. */
+const STOP_GRACE_S = 5;
+
+/** Out of the front: until nginx runs without the address (at most 10 s); when, epoch ms. */
+async function outOfFront(front: string, address: string, act: Act): Promise<number | undefined> {
+  await execText(front, ["front-drain", "add", address]);
+  const bound = Math.min(act.deadline, Date.now() + 10_000);
+  return until(
+    async () => {
+      const live = await frontLive(front);
+      return live.length > 0 && !live.includes(address) ? Date.now() : undefined;
+    },
+    act,
+    bound,
+  );
+}
+
+/** Until the replica has no client connection left, at most DRAIN_MS; the count left then. */
+async function drain(hostPid: number, act: Act): Promise<number> {
+  const count = async () => {
+    const tables = await Promise.all(["tcp", "tcp6"].map((f) => readFile(`/proc/${hostPid}/net/${f}`, "utf8").catch(() => "")));
+    return servingConnections(tables.join("\n"));
+  };
+  const none = await until(async () => ((await count()) === 0 ? true : undefined), act, Math.min(act.deadline, Date.now() + DRAIN_MS));
+  return none ? 0 : count();
+}
+
+/**
+ * Stops a replica as Kubernetes stops a pod: its endpoint removed (the front reloads without it),
+ * its in-flight requests given time to finish, then SIGTERM with a grace period. Its address is
+ * let back into the front only once it is gone: Docker may give it to a later replica.
+ */
+async function retire(front: string, old: Replica, act: Act): Promise<string> {
+  const t0 = Date.now();
+  const { mainPid } = await stateOf(old.id);
+  try {
+    const out = old.ip ? await outOfFront(front, old.ip, act) : undefined;
+    const t1 = Date.now();
+    const left = await drain(mainPid, act);
+    const t2 = Date.now();
+    await docker.getContainer(old.id).stop({ t: STOP_GRACE_S });
+    await docker.getContainer(old.id).remove({ force: true, v: true });
+    const drained = left === 0 ? `drained in ${t2 - t1} ms` : `${left} connections still open after ${DRAIN_MS} ms`;
+    return `out of the front ${out ? `in ${out - t0} ms` : "not seen"}, ${drained}, stopped in ${Date.now() - t2} ms`;
+  } finally {
+    if (old.ip) await execText(front, ["front-drain", "remove", old.ip]).catch(() => undefined);
+  }
+}
+
+/**
+ * Replicas, as an orchestrator rolls them (a surge of one): start the new one and wait until the
+ * front serves it, then take the old one out of the front, drain and stop it (retire).
+ */
 async function rollReplicas(act: Act): Promise<Outcome> {
   const d = act.input.deployment;
   const notes: string[] = [];
-  const olds = await replicas(d);
-  for (const old of olds) {
+  const front = await frontContainer(d);
+  if ((await frontLive(front)).length === 0)
+    throw new Error("the front writes no /tmp/nginx/live: its image predates draining (bash scripts/build-images.sh rebuilds it)");
+  for (const old of await replicas(d)) {
     if (act.signal.aborted) throw new Error(reason(act.signal));
     const before = new Set((await replicas(d)).map((r) => r.id));
     await scale(d, before.size + 1, { timeoutMs: Math.max(5000, act.deadline - Date.now()) });
     const fresh = (await replicas(d)).find((r) => !before.has(r.id));
     if (!fresh) throw new Error(`no new replica came up to replace ${old.name}`);
     const serving = await waitFrontServes(d, fresh.ip, (await stateOf(fresh.id)).hostname, act);
-    await docker.getContainer(old.id).stop({ t: 5 });
-    await docker.getContainer(old.id).remove({ force: true, v: true });
-    notes.push(`${old.name} → ${fresh.name}${serving === undefined ? " (not seen serving through the front)" : ""}`);
+    const stopped = await retire(front, old, act);
+    notes.push(`${old.name} → ${fresh.name}${serving === undefined ? " (not seen serving through the front)" : ""}: ${stopped}`);
   }
-  return { target: d.model, detail: `replicas replaced one by one (new up and routed to, then the old stopped): ${notes.join(", ")}` };
+  return {
+    target: d.model,
+    detail: `replicas replaced one by one (new up and served through the front; old out of the front, drained, SIGTERM): ${notes.join("; ")}`,
+  };
 }
 
 // ---------------------------------------------------------------- scale
