@@ -48,6 +48,19 @@ describe("summariseRun", () => {
     expect(row.evenness.byProcessCv.mean).toBe(0);
   });
 
+  it("flags a row noisy when its throughput CV across repeats is above 5%, and only then", () => {
+    // 110, 120, 130 req/s: CV 8.3%
+    const noisy = runOf(scenario, { okPerClient: (id) => 1000 + 100 * Number(id.slice(-1)) }).rows[0]!;
+    expect(noisy.throughput.cv).toBeCloseTo(10 / 120, 10);
+    expect(noisy.noisy).toBe(true);
+    expect(noisy.notes.join()).toMatch(/noisy: throughput varied by 8\.3% \(CV\) across 3 repeats, above 5%/);
+    // 120.5, 121, 121.5 req/s: CV 0.4%
+    const steady = runOf(scenario, { okPerClient: (id) => 1200 + 5 * Number(id.slice(-1)) }).rows[0]!;
+    expect(steady.throughput.cv).toBeLessThan(0.05);
+    expect(steady.noisy).toBe(false);
+    expect(steady.notes.join()).not.toMatch(/noisy/);
+  });
+
   it("leaves failed repeats out of the statistics and says so", () => {
     const run = runOf(scenario, { failed: (id) => id === "py-threads.1x1cpu-w2.fib30.r2" });
     const row = run.rows[0]!;
