@@ -9,6 +9,9 @@ SWARM_REGISTRY_ADDR=$SWARM_REGISTRY:5000
 # Each node's API socket appears here on the host (no TCP port is opened for it).
 SWARM_RUN_DIR=${FIBLAB_SWARM_RUN_DIR:-/run/$SWARM_PREFIX}
 ROLE_LABEL=fiblab.role
+# Server-node ports the front is published on (orchestrator/src/engine/swarm-nodes.ts says the same).
+FRONT_NODE_HTTP=18080
+FRONT_NODE_TCP=18081
 node_name() { printf '%s-%s' "$SWARM_PREFIX" "$1"; }
 node_docker() { local node=$1; shift; docker exec "$node" docker "$@"; }
 log() { printf '[swarm] %s\n' "$*" >&2; }

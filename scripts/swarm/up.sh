@@ -39,7 +39,10 @@ for n in $(seq 1 "$SWARM_NODES"); do
   docker rm -f "$node" >/dev/null 2>&1 || true
   docker volume create --label "$ROLE_LABEL=swarm-node" "$node" >/dev/null
   mkdir -p "$SWARM_RUN_DIR/$node"
-  docker run -d --privileged --name "$node" --hostname "$node" --label "$ROLE_LABEL=swarm-node" \
+  # The server node forwards the ports the front is published on (host mode) to 127.0.0.1 here,
+  # so the orchestrator verifies a cell exactly as it does on one machine.
+  forward=(); [ "$n" = 1 ] && forward=(-p "127.0.0.1::$FRONT_NODE_HTTP" -p "127.0.0.1::$FRONT_NODE_TCP")
+  docker run -d --privileged "${forward[@]}" --name "$node" --hostname "$node" --label "$ROLE_LABEL=swarm-node" \
     --network "$SWARM_NETWORK" -e FIBLAB_REGISTRY="$SWARM_REGISTRY_ADDR" \
     -v "$node:/var/lib/docker" -v "$SWARM_RUN_DIR/$node:/run/fiblab-api" fiblab/swarm-node:latest >/dev/null
 done
