@@ -7,7 +7,7 @@ SWARM_NETWORK=$SWARM_PREFIX
 SWARM_REGISTRY=$SWARM_PREFIX-registry
 SWARM_REGISTRY_ADDR=$SWARM_REGISTRY:5000
 # Each node's API socket appears here on the host (no TCP port is opened for it).
-SWARM_RUN_DIR=${FIBLAB_SWARM_RUN_DIR:-/run/$SWARM_PREFIX}
+SWARM_RUN_DIR=/run/$SWARM_PREFIX
 ROLE_LABEL=fiblab.role
 # Server-node ports the front is published on (orchestrator/src/engine/swarm-nodes.ts says the same).
 FRONT_NODE_HTTP=18080

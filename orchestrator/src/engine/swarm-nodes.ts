@@ -10,10 +10,11 @@ import { UserError } from "../errors.js";
  * below are the scripts' (scripts/swarm/common.sh).
  */
 
-/** Where each node's API socket appears on the host: <dir>/<node>/docker.sock. */
-export const SWARM_RUN_DIR = process.env.FIBLAB_SWARM_RUN_DIR ?? "/run/fiblab-swarm";
-/** The swarm's own network on this machine (node containers and the registry). */
-export const SWARM_NETWORK = process.env.FIBLAB_SWARM_PREFIX ?? "fiblab-swarm";
+/**
+ * The swarm's name (FIBLAB_SWARM_PREFIX for the scripts): its nodes are <prefix>-1, -2, ...,
+ * its network is <prefix>, each node's API socket is /run/<prefix>/<node>/docker.sock.
+ */
+export const DEFAULT_SWARM = "fiblab-swarm";
 /** Node-side ports the front is published on (host mode), forwarded to 127.0.0.1 by swarm:up. */
 export const FRONT_NODE_PORTS = { http: 18080, tcp: 18081 } as const;
 
@@ -37,17 +38,20 @@ export interface Swarm {
   clients: SwarmNode[];
 }
 
+const nameOf = (c: Docker.ContainerInfo) => (c.Names[0] ?? c.Id).replace(/^\//, "");
+
 /** The swarm's nodes, or a UserError naming the command that makes one. */
-export async function discoverSwarm(): Promise<Swarm> {
-  const list = await docker.listContainers({ filters: { label: [labelFilter(LABEL.role, "swarm-node")] } });
-  if (list.length === 0) throw new UserError("no swarm is up on this machine: run `npm run swarm:up` first");
+export async function discoverSwarm(prefix = DEFAULT_SWARM): Promise<Swarm> {
+  const all = await docker.listContainers({ filters: { label: [labelFilter(LABEL.role, "swarm-node")] } });
+  const list = all.filter((c) => new RegExp(`^${prefix}-\\d+$`).test(nameOf(c)));
+  if (list.length === 0) throw new UserError(`no swarm '${prefix}' is up on this machine: run \`npm run swarm:up\` first`);
   const nodes = await Promise.all(
     list.map(async (c): Promise<SwarmNode> => {
-      const name = (c.Names[0] ?? c.Id).replace(/^\//, "");
-      const socket = path.join(SWARM_RUN_DIR, name, "docker.sock");
+      const name = nameOf(c);
+      const socket = path.join("/run", prefix, name, "docker.sock");
       const engine = new Docker({ socketPath: socket });
       const info = (await engine.info()) as { Swarm?: { ControlAvailable?: boolean } };
-      const address = c.NetworkSettings.Networks[SWARM_NETWORK]?.IPAddress ?? "";
+      const address = c.NetworkSettings.Networks[prefix]?.IPAddress ?? "";
       return { name, docker: engine, socket, address, role: undefined, manager: info.Swarm?.ControlAvailable === true };
     }),
   );

@@ -2,7 +2,7 @@ import type { Deployment } from "../docker/compose.js";
 import type { Engine, Placement } from "./engine.js";
 import { deployStack, removeStack, runningTasks, serviceName } from "./swarm-deploy.js";
 import { runSwarmFleet } from "./swarm-fleet.js";
-import { discoverSwarm, forwardedPort, FRONT_NODE_PORTS, type Swarm } from "./swarm-nodes.js";
+import { DEFAULT_SWARM, discoverSwarm, forwardedPort, FRONT_NODE_PORTS, type Swarm } from "./swarm-nodes.js";
 import { SwarmSampler } from "./swarm-stats.js";
 import { STACK_SERVICES } from "./swarm-stack.js";
 
@@ -17,9 +17,12 @@ export class SwarmEngine implements Engine {
   readonly dropped = new Map<string, string[]>();
   private swarm: Promise<Swarm> | undefined;
 
+  /** prefix: the swarm's name (scripts/swarm: FIBLAB_SWARM_PREFIX). */
+  constructor(private readonly prefix = DEFAULT_SWARM) {}
+
   /** The swarm, found once. */
   nodes(): Promise<Swarm> {
-    this.swarm ??= discoverSwarm();
+    this.swarm ??= discoverSwarm(this.prefix);
     return this.swarm;
   }
 
