@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 scenario=${1:-loadtests/scenarios/smoke.yaml}
-bash scripts/setup.sh
+# FIBLAB_SETUP=0 skips setup (a checkout whose node_modules is shared with another must not npm ci).
+[ "${FIBLAB_SETUP:-1}" = 0 ] || bash scripts/setup.sh
 trap 'bash scripts/swarm/down.sh' EXIT
 images=$(npx tsx scripts/swarm/demo.ts --images "$scenario")
 # shellcheck disable=SC2086 # one image name per word

@@ -25,7 +25,15 @@ async function runCell(engine: SwarmEngine, run: RunDir, plan: Plan, cell: Cell)
   const ports = await engine.endpoints();
   const labels = cellLabels(run.id, cell.id);
   const project = `fiblab-swarm-${cell.order}`;
-  const d = { project, model: cell.model, replicas: cell.topology.replicas, env: deploymentEnv(manifest, plan.scenario, cell.topology), httpPort: ports.http, tcpPort: ports.tcp, labels };
+  const d = {
+    project,
+    model: cell.model,
+    replicas: cell.topology.replicas,
+    env: deploymentEnv(manifest, plan.scenario, cell.topology),
+    httpPort: ports.http,
+    tcpPort: ports.tcp,
+    labels,
+  };
   const startedAt = new Date().toISOString();
   try {
     await engine.deploy(d);
@@ -36,7 +44,17 @@ async function runCell(engine: SwarmEngine, run: RunDir, plan: Plan, cell: Cell)
     const { durationMs, warmupMs, groups } = cell.workload;
     const outDir = await run.mkdir(`cells/${cell.id}/clients`);
     const fleet = await engine.runFleet(
-      { runId: run.id, cellId: cell.id, network: engine.network(d), outDir, groups, durationMs, warmupMs, labels, seed: plan.expansion.seed + cell.order },
+      {
+        runId: run.id,
+        cellId: cell.id,
+        network: engine.network(d),
+        outDir,
+        groups,
+        durationMs,
+        warmupMs,
+        labels,
+        seed: plan.expansion.seed + cell.order,
+      },
       { onPhase: (phase) => void (phase === "measure" ? sampler.start() : phase === "drain" ? sampler.stop() : undefined) },
     );
     const sampled = await sampler.stop().catch(() => undefined);
@@ -49,12 +67,21 @@ async function runCell(engine: SwarmEngine, run: RunDir, plan: Plan, cell: Cell)
       results: fleet.clients.flatMap((c) => (c.result ? [c.result] : [])),
       containers: sampled?.containers ?? [],
       ...(sampled ? { containersWindowMs: sampled.windowMs } : {}),
-      notes: [`swarm: model and front on ${[...new Set(placements.filter((p) => p.role !== "client").map((p) => p.node))].join(", ")}; clients on ${[...new Set(fleet.placements.map((p) => p.node))].join(", ")}`],
+      notes: [
+        `swarm: model and front on ${[...new Set(placements.filter((p) => p.role !== "client").map((p) => p.node))].join(", ")}; clients on ${[...new Set(fleet.placements.map((p) => p.node))].join(", ")}`,
+      ],
       ...(errors.length ? { status: "failed" as const, error: errors.join("; ") } : {}),
       finishedAt: new Date().toISOString(),
     });
   } catch (e) {
-    return summariseCell({ cell, startedAt, results: [], status: "failed", error: (e as Error).message, finishedAt: new Date().toISOString() });
+    return summariseCell({
+      cell,
+      startedAt,
+      results: [],
+      status: "failed",
+      error: (e as Error).message,
+      finishedAt: new Date().toISOString(),
+    });
   } finally {
     await engine.teardown(d);
   }
@@ -93,7 +120,15 @@ async function main(file: string): Promise<void> {
     await run.writeJson(`cells/${cell.id}/summary.json`, summary);
     cells.push(summary);
   }
-  const summary = summariseRun({ runId: run.id, scenario: plan.scenario, seed: plan.expansion.seed, startedAt, finishedAt: new Date().toISOString(), environment: runEnvironment(environment), cells });
+  const summary = summariseRun({
+    runId: run.id,
+    scenario: plan.scenario,
+    seed: plan.expansion.seed,
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    environment: runEnvironment(environment),
+    cells,
+  });
   const markdown = renderMarkdown(summary);
   await run.writeJson("summary.json", summary);
   await run.writeText("report.md", markdown);

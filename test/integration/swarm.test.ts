@@ -74,7 +74,17 @@ describe("swarm engine", () => {
       const outDir = path.join(results, "cells", cell.id, "clients");
       const sampler = await engine.sampler(labelFilter(LABEL.cell, cell.id));
       const fleet = await engine.runFleet(
-        { runId, cellId: cell.id, network: engine.network(d), outDir, groups: cell.workload.groups, durationMs: cell.workload.durationMs, warmupMs: cell.workload.warmupMs, labels: d.labels, seed: 1 },
+        {
+          runId,
+          cellId: cell.id,
+          network: engine.network(d),
+          outDir,
+          groups: cell.workload.groups,
+          durationMs: cell.workload.durationMs,
+          warmupMs: cell.workload.warmupMs,
+          labels: d.labels,
+          seed: 1,
+        },
         { onPhase: (phase) => void (phase === "measure" ? sampler.start() : undefined) },
       );
       const sampled = await sampler.stop();
@@ -89,7 +99,11 @@ describe("swarm engine", () => {
       const group = cell.workload.groups[0]?.name;
       const raw = JSON.parse(await readFile(path.join(outDir, `${group}-0`, "result.json"), "utf8")) as { requests: { ok: number } };
       expect(raw.requests.ok).toBeGreaterThan(0);
-      const summary = summariseCell({ cell, results: fleet.clients.flatMap((c) => (c.result ? [c.result] : [])), containers: sampled.containers });
+      const summary = summariseCell({
+        cell,
+        results: fleet.clients.flatMap((c) => (c.result ? [c.result] : [])),
+        containers: sampled.containers,
+      });
       expect(summary.groups[0]?.throughput).toBeGreaterThan(0);
       expect(summary.groups[0]?.latency?.p99).toBeGreaterThan(0);
       expect(sampled.containers.some((c) => c.role === "model" && c.cpuSeconds > 0)).toBe(true);

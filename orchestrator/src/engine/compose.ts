@@ -29,9 +29,13 @@ export const composeEngine: Engine = {
 
   async runFleet(spec, hooks) {
     const outcome = await launchFleet(spec, hooks);
-    const placements = outcome.clients.map(
-      (c): Placement => ({ role: "client", name: c.container, node: os.hostname(), group: c.group, clientIndex: c.clientIndex }),
-    );
+    const placements = outcome.clients.map((c): Placement => ({
+      role: "client",
+      name: c.container,
+      node: os.hostname(),
+      group: c.group,
+      clientIndex: c.clientIndex,
+    }));
     return { ...outcome, placements };
   },
 

@@ -89,9 +89,13 @@ export async function runSwarmFleet(swarm: Swarm, spec: FleetSpec, hooks: Launch
     await Promise.race([Promise.all(follows), new Promise((r) => setTimeout(r, 2000))]);
     const outcomes = await Promise.all(clients.map((c) => collect(c, spec, startAt)));
     hooks.onPhase?.("done", Date.now());
-    const placements = clients.map(
-      (c): Placement => ({ role: "client", name: c.spec.name, node: c.node.name, group: c.spec.group, clientIndex: c.spec.clientIndex }),
-    );
+    const placements = clients.map((c): Placement => ({
+      role: "client",
+      name: c.spec.name,
+      node: c.node.name,
+      group: c.spec.group,
+      clientIndex: c.spec.clientIndex,
+    }));
     return {
       startAt,
       window: { measureStart: timeline.measureStart, measureEnd: timeline.measureEnd },

@@ -57,7 +57,10 @@ export async function discoverSwarm(prefix = DEFAULT_SWARM): Promise<Swarm> {
   );
   const manager = nodes.find((n) => n.manager);
   if (!manager) throw new UserError("the swarm has no manager node: run `npm run swarm:down && npm run swarm:up`");
-  const described = (await manager.docker.listNodes()) as { Description?: { Hostname?: string }; Spec?: { Labels?: Record<string, string> } }[];
+  const described = (await manager.docker.listNodes()) as {
+    Description?: { Hostname?: string };
+    Spec?: { Labels?: Record<string, string> };
+  }[];
   for (const d of described) {
     const node = nodes.find((n) => n.name === d.Description?.Hostname);
     if (node) node.role = d.Spec?.Labels?.[LABEL.role];
@@ -65,7 +68,8 @@ export async function discoverSwarm(prefix = DEFAULT_SWARM): Promise<Swarm> {
   nodes.sort((a, b) => a.name.localeCompare(b.name, "en", { numeric: true }));
   const servers = nodes.filter((n) => n.role === "server");
   const clients = nodes.filter((n) => n.role === "client");
-  if (servers.length === 0 || clients.length === 0) throw new UserError("the swarm needs a server node and a client node (npm run swarm:up)");
+  if (servers.length === 0 || clients.length === 0)
+    throw new UserError("the swarm needs a server node and a client node (npm run swarm:up)");
   return { nodes, manager, servers, clients };
 }
 

@@ -70,12 +70,33 @@ export class SwarmEngine implements Engine {
   async sweep(label: string): Promise<void> {
     const swarm = await this.nodes();
     const services = await swarm.manager.docker.listServices({ filters: { label: [label] } }).catch(() => []);
-    await Promise.all(services.map((s) => swarm.manager.docker.getService(s.ID as string).remove().catch(() => undefined)));
+    await Promise.all(
+      services.map((s) =>
+        swarm.manager.docker
+          .getService(s.ID as string)
+          .remove()
+          .catch(() => undefined),
+      ),
+    );
     for (const node of swarm.nodes) {
       const containers = await node.docker.listContainers({ all: true, filters: { label: [label] } }).catch(() => []);
-      await Promise.all(containers.map((c) => node.docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => undefined)));
+      await Promise.all(
+        containers.map((c) =>
+          node.docker
+            .getContainer(c.Id)
+            .remove({ force: true, v: true })
+            .catch(() => undefined),
+        ),
+      );
     }
     const networks = await swarm.manager.docker.listNetworks({ filters: { label: [label] } }).catch(() => []);
-    await Promise.all(networks.map((n) => swarm.manager.docker.getNetwork(n.Id).remove().catch(() => undefined)));
+    await Promise.all(
+      networks.map((n) =>
+        swarm.manager.docker
+          .getNetwork(n.Id)
+          .remove()
+          .catch(() => undefined),
+      ),
+    );
   }
 }
