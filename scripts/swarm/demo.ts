@@ -16,6 +16,9 @@ import { renderMarkdown } from "../../orchestrator/src/report/markdown.js";
 import { captureEnvironment, type Environment } from "../../orchestrator/src/run/environment.js";
 import { deploymentEnv, planScenario } from "../../orchestrator/src/run/runner.js";
 import { verifyModel } from "../../orchestrator/src/run/verify.js";
+import { watchColdStart } from "../../orchestrator/src/run/cold-start.js";
+import { readChartJs } from "../../orchestrator/src/report/chartjs.js";
+import { renderHtml } from "../../orchestrator/src/report/html.js";
 import type { Cell } from "../../orchestrator/src/scenario/expand.js";
 
 type Plan = Awaited<ReturnType<typeof planScenario>>;
@@ -35,8 +38,9 @@ async function runCell(engine: SwarmEngine, run: RunDir, plan: Plan, cell: Cell)
     labels,
   };
   const startedAt = new Date().toISOString();
+  const coldStartWatch = watchColdStart(manifest.protocols, ports);
   try {
-    await engine.deploy(d);
+    await engine.deploy(d).finally(() => coldStartWatch.stop());
     const verification = await verifyModel(manifest.protocols, ports);
     await run.writeJson(`cells/${cell.id}/verification.json`, verification);
     if (!verification.ok) throw new Error("verification failed");
@@ -64,6 +68,7 @@ async function runCell(engine: SwarmEngine, run: RunDir, plan: Plan, cell: Cell)
     return summariseCell({
       cell,
       startedAt,
+      coldStartMs: await coldStartWatch.stop(),
       results: fleet.clients.flatMap((c) => (c.result ? [c.result] : [])),
       containers: sampled?.containers ?? [],
       ...(sampled ? { containersWindowMs: sampled.windowMs } : {}),
@@ -77,6 +82,7 @@ async function runCell(engine: SwarmEngine, run: RunDir, plan: Plan, cell: Cell)
     return summariseCell({
       cell,
       startedAt,
+      coldStartMs: await coldStartWatch.stop(),
       results: [],
       status: "failed",
       error: (e as Error).message,
@@ -132,6 +138,7 @@ async function main(file: string): Promise<void> {
   const markdown = renderMarkdown(summary);
   await run.writeJson("summary.json", summary);
   await run.writeText("report.md", markdown);
+  await run.writeText("report.html", renderHtml(summary, { chartJs: await readChartJs() }));
   const dir = await run.finalize();
   await recordRun(resultsDir, entryFor(run, { scenario: plan.scenario.name, cells: cells.length, gitCommit: environment.gitCommit }));
   console.log(markdown);

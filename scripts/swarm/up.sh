@@ -18,8 +18,8 @@ done
 
 bash scripts/base-image.sh
 log "building the node and registry images"
-docker build -q -t fiblab/swarm-node:latest -f scripts/swarm/node.Dockerfile scripts/swarm >/dev/null
-docker build -q -t fiblab/swarm-registry:latest -f scripts/swarm/registry.Dockerfile scripts/swarm >/dev/null
+docker build -q --build-arg BASE_IMAGE="${BASE_IMAGE:-debian:trixie-slim}" -t fiblab/swarm-node:latest -f scripts/swarm/node.Dockerfile scripts/swarm >/dev/null
+docker build -q --build-arg BASE_IMAGE="${BASE_IMAGE:-debian:trixie-slim}" -t fiblab/swarm-registry:latest -f scripts/swarm/registry.Dockerfile scripts/swarm >/dev/null
 
 docker network inspect "$SWARM_NETWORK" >/dev/null 2>&1 ||
   docker network create --label "$ROLE_LABEL=swarm-network" "$SWARM_NETWORK" >/dev/null
