@@ -34,10 +34,7 @@ export function onManager(swarm: Swarm, args: string[], opts: { input?: string; 
 
 /** The running tasks of a stack's service. */
 export async function runningTasks(swarm: Swarm, service: string): Promise<Task[]> {
-  const tasks = (await swarm.manager.docker.listTasks({
-    filters: { service: [service], "desired-state": ["running"] },
-  })) as Task[];
-  return tasks;
+  return (await swarm.manager.docker.listTasks({ filters: { service: [service], "desired-state": ["running"] } })) as Task[];
 }
 
 async function waitConverged(swarm: Swarm, d: Deployment): Promise<void> {

@@ -1,4 +1,6 @@
 import type { Deployment } from "../docker/compose.js";
+import type { LaunchHooks } from "../fleet/launch.js";
+import type { FleetSpec } from "../fleet/plan.js";
 import type { Engine, Placement } from "./engine.js";
 import { deployStack, removeStack, runningTasks, serviceName } from "./swarm-deploy.js";
 import { runSwarmFleet } from "./swarm-fleet.js";
@@ -54,7 +56,7 @@ export class SwarmEngine implements Engine {
     return `${d.project}_lab`;
   }
 
-  async runFleet(...[spec, hooks]: Parameters<Engine["runFleet"]>) {
+  async runFleet(spec: FleetSpec, hooks?: LaunchHooks) {
     return runSwarmFleet(await this.nodes(), spec, hooks);
   }
 
