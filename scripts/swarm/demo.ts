@@ -27,7 +27,7 @@ async function runCell(engine: SwarmEngine, run: RunDir, plan: Plan, cell: Cell)
   const manifest = findModel(plan.catalog, cell.model);
   const ports = await engine.endpoints();
   const labels = cellLabels(run.id, cell.id);
-  const project = `fiblab-swarm-${cell.order}`;
+  const project = `fiblab-cell-${cell.order}`;
   const d = {
     project,
     model: cell.model,

@@ -36,6 +36,17 @@ async function swarmLeftovers(): Promise<string[]> {
   return out;
 }
 
+/** The smoke scenario's first cell: its first model, topology and workload. */
+async function smokeCell() {
+  const { scenario } = await loadScenarioFile(
+    path.resolve(import.meta.dirname, "../../loadtests/scenarios/smoke.yaml"),
+    scenarioContext(await loadCatalog()),
+  );
+  const cell = expandScenario(scenario, { seed: 1 }).cells.find((c) => c.workload.name === scenario.workloads[0]?.name);
+  if (!cell) throw new Error("smoke has no first workload");
+  return cell;
+}
+
 describe("swarm engine", () => {
   const engine = new SwarmEngine(PREFIX);
   let results: string;
@@ -51,12 +62,7 @@ describe("swarm engine", () => {
   });
 
   it("runs a smoke cell with the model on the server node and the clients on client nodes", async () => {
-    const { scenario } = await loadScenarioFile(
-      path.resolve(import.meta.dirname, "../../loadtests/scenarios/smoke.yaml"),
-      scenarioContext(await loadCatalog()),
-    );
-    const cell = expandScenario(scenario, { seed: 1 }).cells.find((c) => c.workload.name === scenario.workloads[0]?.name);
-    if (!cell) throw new Error("smoke has no first workload");
+    const cell = await smokeCell();
     const runId = "swarmtest";
     const ports = await engine.endpoints();
     const d = {
@@ -110,6 +116,49 @@ describe("swarm engine", () => {
     } finally {
       await engine.teardown(d);
     }
+  });
+
+  it("sweeps an interrupted cell off every node by its run label", async () => {
+    const runId = "swarmsweep";
+    const labels = cellLabels(runId, "c1");
+    const ports = await engine.endpoints();
+    const d = {
+      project: "fltest-sweep",
+      model: "py-threads",
+      replicas: 2,
+      env: { CPUS: "0.5" },
+      httpPort: ports.http,
+      tcpPort: ports.tcp,
+      labels,
+    };
+    await engine.deploy(d);
+    const abort = new AbortController();
+    setTimeout(() => abort.abort(new Error("interrupted")), 2000);
+    const { groups } = (await smokeCell()).workload;
+    const fleet = engine.runFleet(
+      {
+        runId,
+        cellId: "c1",
+        network: engine.network(d),
+        outDir: path.join(results, "sweep"),
+        groups,
+        durationMs: 30_000,
+        warmupMs: 0,
+        labels,
+      },
+      { signal: abort.signal },
+    );
+    await expect(fleet).rejects.toThrow(/interrupted/);
+    await engine.sweep(labelFilter(LABEL.run, runId));
+    const swarm = await engine.nodes();
+    const filters = { label: [labelFilter(LABEL.run, runId)] };
+    const left = await Promise.all(
+      swarm.nodes.map(
+        async (n) => (await n.docker.listContainers({ all: true, filters })).length + (await n.docker.listNetworks({ filters })).length,
+      ),
+    );
+    expect(left).toEqual(swarm.nodes.map(() => 0));
+    expect(await swarm.manager.docker.listServices({ filters })).toEqual([]);
   });
 
   it("swarm:down removes every container, volume, network and socket of the swarm, twice over", async () => {

@@ -1,6 +1,6 @@
 import { execa } from "execa";
 import type Docker from "dockerode";
-import { createOptions, removeClient } from "../fleet/containers.js";
+import { createOptions } from "../fleet/containers.js";
 import type { RunningClient } from "../fleet/driver.js";
 import type { ClientSpec } from "../fleet/plan.js";
 import type { SwarmNode } from "./swarm-nodes.js";
@@ -54,8 +54,13 @@ export async function copyBack(c: NodeClient): Promise<void> {
   await execa("docker", ["cp", `${c.node.name}:${c.nodeOut}/.`, c.spec.outDir], { timeout: 120_000 });
 }
 
-/** Remove the container and its folder on the node. */
-export async function removeFromNode(c: NodeClient): Promise<void> {
-  await removeClient(c);
-  await onNodeContainer(c.node, ["rm", "-rf", c.nodeOut]).catch(() => undefined);
+/** Remove a container of a node and the output folder a client of that name has there (if any). */
+export async function removeOnNode(node: SwarmNode, id: string, name: string): Promise<void> {
+  await node.docker
+    .getContainer(id)
+    .remove({ force: true, v: true })
+    .catch(() => undefined);
+  await onNodeContainer(node, ["rm", "-rf", `${NODE_OUT_DIR}/${name}`]).catch(() => undefined);
 }
+
+export const removeFromNode = (c: NodeClient) => removeOnNode(c.node, c.container.id, c.spec.name);

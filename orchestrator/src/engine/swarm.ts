@@ -3,6 +3,7 @@ import type { LaunchHooks } from "../fleet/launch.js";
 import type { FleetSpec } from "../fleet/plan.js";
 import type { Engine, Placement } from "./engine.js";
 import { deployStack, removeStack, runningTasks, serviceName } from "./swarm-deploy.js";
+import { removeOnNode } from "./swarm-clients.js";
 import { runSwarmFleet } from "./swarm-fleet.js";
 import { DEFAULT_SWARM, discoverSwarm, forwardedPort, FRONT_NODE_PORTS, type Swarm } from "./swarm-nodes.js";
 import { SwarmSampler } from "./swarm-stats.js";
@@ -68,37 +69,36 @@ export class SwarmEngine implements Engine {
     await removeStack(await this.nodes(), d.project);
   }
 
-  /** Services, containers and networks with the label, on every node. */
+  /** Services, containers (and client folders) and networks with the label, on every node. */
   async sweep(label: string): Promise<void> {
     const swarm = await this.nodes();
-    const services = await swarm.manager.docker.listServices({ filters: { label: [label] } }).catch(() => []);
+    const { docker: manager } = swarm.manager;
+    const filters = { label: [label] };
+    const services = await manager.listServices({ filters }).catch(() => []);
     await Promise.all(
       services.map((s) =>
-        swarm.manager.docker
+        manager
           .getService(s.ID as string)
           .remove()
           .catch(() => undefined),
       ),
     );
     for (const node of swarm.nodes) {
-      const containers = await node.docker.listContainers({ all: true, filters: { label: [label] } }).catch(() => []);
+      const containers = await node.docker.listContainers({ all: true, filters }).catch(() => []);
+      await Promise.all(containers.map((c) => removeOnNode(node, c.Id, (c.Names[0] ?? c.Id).replace(/^\//, ""))));
+    }
+    // A network goes once the swarm has stopped the tasks of the services removed above.
+    for (let deadline = Date.now() + 30_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 500))) {
+      const networks = await manager.listNetworks({ filters }).catch(() => []);
+      if (networks.length === 0) return;
       await Promise.all(
-        containers.map((c) =>
-          node.docker
-            .getContainer(c.Id)
-            .remove({ force: true, v: true })
+        networks.map((n) =>
+          manager
+            .getNetwork(n.Id)
+            .remove()
             .catch(() => undefined),
         ),
       );
     }
-    const networks = await swarm.manager.docker.listNetworks({ filters: { label: [label] } }).catch(() => []);
-    await Promise.all(
-      networks.map((n) =>
-        swarm.manager.docker
-          .getNetwork(n.Id)
-          .remove()
-          .catch(() => undefined),
-      ),
-    );
   }
 }
