@@ -4,7 +4,7 @@
 # volume each); node 1 is the manager and the server node (fiblab.role=server), the others are
 # client nodes. A registry container (Debian's docker-registry) on the swarm's own network serves
 # the lab's images to the nodes; the images given (default: the smoke scenario's model, the
-# front and the load clients) are pushed to it and pulled onto every node.
+# front and the load clients) are pushed to it and pulled onto the nodes that run them.
 # Idempotent: what already runs is kept. `npm run swarm:down` removes everything.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
