@@ -41,23 +41,34 @@ export function k6VuPool(rate: number, count: number, given?: { preAllocated?: n
   return { preAllocated, max };
 }
 
-/** The host port the engine published k6's REST API on. */
-async function apiPort(c: RunningClient): Promise<number> {
+/** Where one k6's REST API answers. */
+type Api = { host: string; port: number };
+
+/**
+ * Where the engine published k6's REST API: 127.0.0.1 on this machine, or the address a client
+ * node published it on (a swarm node's address on the lab's network, which this machine reaches).
+ */
+export function apiAddress(binding: { HostIp?: string; HostPort: string }): Api {
+  const ip = binding.HostIp ?? "";
+  return { host: ip === "" || ip === "0.0.0.0" || ip === "::" ? "127.0.0.1" : ip, port: Number(binding.HostPort) };
+}
+
+async function apiEndpoint(c: RunningClient): Promise<Api> {
   const info = await c.container.inspect();
   const binding = info.NetworkSettings.Ports?.[`${K6_API_PORT}/tcp`]?.[0];
   if (!binding) throw new Error(`${c.spec.name}: k6 API port was not published`);
-  return Number(binding.HostPort);
+  return apiAddress(binding);
 }
 
-async function k6Api(port: number, pathname: string, init?: RequestInit): Promise<unknown> {
-  const res = await fetch(`http://127.0.0.1:${port}${pathname}`, { ...init, signal: AbortSignal.timeout(2000) });
+async function k6Api(api: Api, pathname: string, init?: RequestInit): Promise<unknown> {
+  const res = await fetch(`http://${api.host}:${api.port}${pathname}`, { ...init, signal: AbortSignal.timeout(2000) });
   if (!res.ok) throw new Error(`k6 API ${pathname}: HTTP ${res.status}`);
   return res.json();
 }
 
-async function pausedBeforeRun(port: number): Promise<boolean> {
+async function pausedBeforeRun(api: Api): Promise<boolean> {
   try {
-    const body = (await k6Api(port, "/v1/status")) as { data?: { attributes?: { status?: number; paused?: boolean } } };
+    const body = (await k6Api(api, "/v1/status")) as { data?: { attributes?: { status?: number; paused?: boolean } } };
     const a = body.data?.attributes;
     return a?.paused === true && a.status === K6_STATUS_PAUSED_BEFORE_RUN;
   } catch {
@@ -65,9 +76,9 @@ async function pausedBeforeRun(port: number): Promise<boolean> {
   }
 }
 
-async function requestCount(port: number): Promise<number | undefined> {
+async function requestCount(api: Api): Promise<number | undefined> {
   try {
-    const body = (await k6Api(port, "/v1/metrics/http_reqs")) as { data?: { attributes?: { sample?: { count?: number } } } };
+    const body = (await k6Api(api, "/v1/metrics/http_reqs")) as { data?: { attributes?: { sample?: { count?: number } } } };
     return body.data?.attributes?.sample?.count;
   } catch {
     return undefined;
@@ -91,16 +102,16 @@ const sleep = (ms: number, signal?: AbortSignal) =>
     signal?.addEventListener("abort", onAbort, { once: true });
   });
 
-const ports = new WeakMap<RunningClient, number>();
+const apis = new WeakMap<RunningClient, Api>();
 
 /** Polls each k6's request counter once a second: k6 prints no progress lines of its own. */
 function watchK6(clients: RunningClient[], ctx: WatchContext): () => void {
   const last = new Map<RunningClient, { t: number; count: number }>();
   const timer = setInterval(() => {
     for (const c of clients) {
-      const port = ports.get(c);
-      if (c.exitCode !== null || port === undefined) continue;
-      void requestCount(port).then((count) => {
+      const api = apis.get(c);
+      if (c.exitCode !== null || api === undefined) continue;
+      void requestCount(api).then((count) => {
         if (count === undefined) return;
         const t = Date.now();
         const prev = last.get(c) ?? { t: c.releasedAt ?? t, count: 0 };
@@ -117,7 +128,7 @@ function watchK6(clients: RunningClient[], ctx: WatchContext): () => void {
 }
 
 /**
- * k6 starts --paused with its REST API published on 127.0.0.1; once every instance reports that
+ * k6 starts --paused with its REST API published on 127.0.0.1 (or a client node's address); once every instance reports that
  * it is initialised, all are resumed together at the common start. Its result is converted from
  * its own output into the contract's shape.
  */
@@ -166,11 +177,11 @@ export const k6Driver: LoadDriver = {
 
   async release(clients, ctx) {
     if (clients.length === 0) return;
-    for (const c of clients) ports.set(c, await apiPort(c));
+    for (const c of clients) apis.set(c, await apiEndpoint(c));
     const readyBy = ctx.startAt + K6_READY_TIMEOUT_MS;
     const pending = new Set(clients);
     while (pending.size && Date.now() < readyBy) {
-      for (const c of [...pending]) if (await pausedBeforeRun(ports.get(c) as number)) pending.delete(c);
+      for (const c of [...pending]) if (await pausedBeforeRun(apis.get(c) as Api)) pending.delete(c);
       if (pending.size) await sleep(100, ctx.signal);
     }
     if (pending.size)
@@ -180,7 +191,7 @@ export const k6Driver: LoadDriver = {
     await sleep(ctx.startAt - Date.now(), ctx.signal);
     await Promise.all(
       clients.map(async (c) => {
-        await k6Api(ports.get(c) as number, "/v1/status", {
+        await k6Api(apis.get(c) as Api, "/v1/status", {
           method: "PATCH",
           headers: { "Content-Type": "application/json" },
           body: JSON.stringify(K6_RESUME_BODY),

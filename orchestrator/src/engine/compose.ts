@@ -1,0 +1,49 @@
+import os from "node:os";
+import { docker } from "../docker/client.js";
+import { down, up, type Deployment } from "../docker/compose.js";
+import { roleOf } from "../docker/labels.js";
+import { ContainerSampler } from "../docker/sampler.js";
+import { projectLabel, sweepByLabel } from "../docker/sweep.js";
+import { launchFleet } from "../fleet/launch.js";
+import type { Engine, Placement } from "./engine.js";
+
+/** Today's engine: one compose project per cell and the fleet beside it, all on this machine. */
+export const composeEngine: Engine = {
+  name: "compose",
+
+  async endpoints(d) {
+    return { http: d.httpPort, tcp: d.tcpPort };
+  },
+
+  deploy: (d) => up(d),
+
+  async placements(d) {
+    const list = await docker.listContainers({ filters: { label: [projectLabel(d.project)] } });
+    return list.flatMap((c): Placement[] => {
+      const role = roleOf(c.Labels);
+      return role ? [{ role, name: (c.Names[0] ?? c.Id).replace(/^\//, ""), node: os.hostname() }] : [];
+    });
+  },
+
+  network: (d: Deployment) => `${d.project}_lab`,
+
+  async runFleet(spec, hooks) {
+    const outcome = await launchFleet(spec, hooks);
+    const placements = outcome.clients.map((c): Placement => ({
+      role: "client",
+      name: c.container,
+      node: os.hostname(),
+      group: c.group,
+      clientIndex: c.clientIndex,
+    }));
+    return { ...outcome, placements };
+  },
+
+  sampler: (label) => ContainerSampler.forLabel(label),
+
+  teardown: (d) => down(d),
+
+  async sweep(label) {
+    await sweepByLabel(label);
+  },
+};
