@@ -12,6 +12,7 @@ import { loadCatalog } from "../../orchestrator/src/models/catalog.js";
 import { verifyModel } from "../../orchestrator/src/run/verify.js";
 import { expandScenario } from "../../orchestrator/src/scenario/expand.js";
 import { loadScenarioFile, scenarioContext } from "../../orchestrator/src/scenario/load.js";
+import { absoluteLoad } from "../../orchestrator/src/measure/limits.js";
 
 /**
  * A real three-node swarm (Docker in Docker, scripts/swarm/) of its own name, so a developer's
@@ -85,7 +86,7 @@ describe("swarm engine", () => {
           cellId: cell.id,
           network: engine.network(d),
           outDir,
-          groups: cell.workload.groups,
+          groups: cell.workload.groups.map((g) => ({ ...g, load: absoluteLoad(g.load) })),
           durationMs: cell.workload.durationMs,
           warmupMs: cell.workload.warmupMs,
           labels: d.labels,
@@ -141,7 +142,7 @@ describe("swarm engine", () => {
         cellId: "c1",
         network: engine.network(d),
         outDir: path.join(results, "sweep"),
-        groups,
+        groups: groups.map((g) => ({ ...g, load: absoluteLoad(g.load) })),
         durationMs: 30_000,
         warmupMs: 0,
         labels,
