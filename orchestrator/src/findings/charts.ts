@@ -17,7 +17,7 @@ export interface FindingsChart {
   /** File name under charts/, e.g. "fib25-saturate.fib25.throughput.png". */
   file: string;
   title: string;
-  /** CSS pixels; render.ts doubles them for the PNG. */
+  /** CSS pixels; the PNG has 1.5 device pixels to each (render.ts). */
   width: number;
   height: number;
   config: BarConfig;
@@ -38,7 +38,14 @@ export function family(model: string): string {
 }
 
 export function pairOrder(a: RowSummary, b: RowSummary): number {
-  const keys = (r: RowSummary): (string | number)[] => [family(r.model), r.cpuBudget, r.topology.replicas, r.model, r.topology.workers ?? 1, r.topology.id];
+  const keys = (r: RowSummary): (string | number)[] => [
+    family(r.model),
+    r.cpuBudget,
+    r.topology.replicas,
+    r.model,
+    r.topology.workers ?? 1,
+    r.topology.id,
+  ];
   const ka = keys(a);
   const kb = keys(b);
   for (let i = 0; i < ka.length; i++) {
@@ -106,19 +113,21 @@ function chart(s: Section, kind: string, title: string, detail: string, config: 
 }
 
 const byShape = (rows: RowSummary[], f: (r: RowSummary) => number | null) => [
-  { label: "one container", data: rows.map((r) => (r.topology.replicas === 1 ? f(r) : null)), backgroundColor: ONE_CONTAINER },
-  { label: "replicas", data: rows.map((r) => (r.topology.replicas > 1 ? f(r) : null)), backgroundColor: REPLICAS },
+  { label: "one container", data: rows.map((r) => (r.topology.replicas === 1 ? f(r) : null)), backgroundColor: ONE_CONTAINER, order: 1 },
+  { label: "replicas", data: rows.map((r) => (r.topology.replicas > 1 ? f(r) : null)), backgroundColor: REPLICAS, order: 1 },
 ];
 
 function throughputChart(s: Section): FindingsChart {
-  const range = (r: RowSummary): Point => (r.throughput.min !== null && r.throughput.max !== null ? [r.throughput.min, r.throughput.max] : null);
+  const range = (r: RowSummary): Point =>
+    r.throughput.min !== null && r.throughput.max !== null ? [r.throughput.min, r.throughput.max] : null;
   const repeats = Math.max(...s.rows.map((r) => r.repeats));
   return chart(s, "throughput", "throughput (req/s)", `${loadText(s.rows[0]!)} · bars: mean of ${repeats} repeat(s), black: min–max`, {
     data: {
       labels: s.rows.map(rowLabel),
       datasets: [
         ...byShape(s.rows, (r) => r.throughput.mean),
-        { label: "min–max over repeats", data: s.rows.map(range), backgroundColor: "#222", barPercentage: 0.06, grouped: false },
+        // order 0 is drawn last: the range over the mean's bar, not behind it.
+        { label: "min–max over repeats", data: s.rows.map(range), backgroundColor: "#222", barPercentage: 0.06, grouped: false, order: 0 },
       ],
     },
     options: { skipNull: true, scales: { y: { beginAtZero: true, title: { display: true, text: "req/s" } } } },
@@ -156,10 +165,19 @@ function limitChart(s: Section): FindingsChart | undefined {
   const rows = s.rows.filter((r) => r.limit?.fraction != null);
   if (rows.length === 0) return undefined;
   const top = Math.max(100, ...rows.map((r) => 100 * r.limit!.fraction!));
-  return chart({ ...s, rows }, "limit", "share of the physical limit (%)", "limit = CPU budget ÷ CPU per request, t(n) measured in the run", {
-    data: { labels: rows.map(rowLabel), datasets: byShape(rows, (r) => 100 * r.limit!.fraction!) },
-    options: { skipNull: true, scales: { y: { min: 0, max: Math.ceil(top / 10) * 10, title: { display: true, text: "% of budget ÷ t(n)" } } } },
-  });
+  return chart(
+    { ...s, rows },
+    "limit",
+    "share of the physical limit (%)",
+    "limit = CPU budget ÷ CPU per request, t(n) measured in the run",
+    {
+      data: { labels: rows.map(rowLabel), datasets: byShape(rows, (r) => 100 * r.limit!.fraction!) },
+      options: {
+        skipNull: true,
+        scales: { y: { min: 0, max: Math.ceil(top / 10) * 10, title: { display: true, text: "% of budget ÷ t(n)" } } },
+      },
+    },
+  );
 }
 
 function predictionChart(s: Section): FindingsChart | undefined {
@@ -168,16 +186,22 @@ function predictionChart(s: Section): FindingsChart | undefined {
   const labels = rows.map((r) => [`${r.model} · ${r.topology.id}`, r.prediction!.model]);
   const measured = rows.map((r) => r.latency!.p99);
   const predicted = rows.map((r) => r.prediction!.p99Ms);
-  return chart({ ...s, rows }, "prediction", "measured vs predicted p99 (ms, log scale)", "prediction: queueing theory at the offered rate", {
-    data: {
-      labels,
-      datasets: [
-        { label: "measured p99 (merged histogram)", data: measured, backgroundColor: "#e15759" },
-        { label: "predicted p99", data: predicted, backgroundColor: PREDICTED },
-      ],
+  return chart(
+    { ...s, rows },
+    "prediction",
+    "measured vs predicted p99 (ms, log scale)",
+    "prediction: queueing theory at the offered rate",
+    {
+      data: {
+        labels,
+        datasets: [
+          { label: "measured p99 (merged histogram)", data: measured, backgroundColor: "#e15759" },
+          { label: "predicted p99", data: predicted, backgroundColor: PREDICTED },
+        ],
+      },
+      options: { scales: { y: logAxis([...measured, ...predicted]) } },
     },
-    options: { scales: { y: logAxis([...measured, ...predicted]) } },
-  });
+  );
 }
 
 /** Every chart of a run, section by section, in the summary's order of workloads and groups. */

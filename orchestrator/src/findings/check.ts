@@ -144,7 +144,11 @@ function unverified(l: Line): Failure[] {
     let next = m.index + m[0].length;
     while (l.visible[next] === " " && !starts.has(next)) next++;
     if (!starts.has(next)) {
-      out.push({ line: l.line, quoted: m[0], message: "unverified figure: annotate it (<!-- path -->) or mark it <!-- unchecked: why -->" });
+      out.push({
+        line: l.line,
+        quoted: m[0],
+        message: "unverified figure: annotate it (<!-- path -->) or mark it <!-- unchecked: why -->",
+      });
     }
   }
   return out;
@@ -204,7 +208,11 @@ function checkRuns(ctx: Context, sources: ReadonlyMap<string, RunSource>): void 
     ctx.report.failures.push({ line: r.line, quoted: `<!-- findings-run: ${r.id} -->`, message });
   };
   if (ctx.runs.length === 0) {
-    ctx.report.failures.push({ line: 1, quoted: "", message: "no run declared: add <!-- findings-run: <run-id> --> (docs/findings/README.md)" });
+    ctx.report.failures.push({
+      line: 1,
+      quoted: "",
+      message: "no run declared: add <!-- findings-run: <run-id> --> (docs/findings/README.md)",
+    });
   }
   for (const r of ctx.runs) {
     if (seen.has(r.id)) fail(r, `run ${r.id} is declared twice`);

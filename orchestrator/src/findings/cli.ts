@@ -5,7 +5,6 @@ import path from "node:path";
 import { UserError } from "../errors.js";
 import { repoRoot } from "../models/catalog.js";
 import { checkFindings, declaredRuns, formatFailure, type Failure, type RunSource } from "./check.js";
-import { keepRun, summaryFile } from "./keep.js";
 
 /** `npm run findings:keep -- <run-id>…` and `npm run findings:check` (docs/findings/README.md). */
 
@@ -75,6 +74,8 @@ program
   .option("--no-charts", "skip the PNG charts (no Chromium needed)")
   .option("--to <dir>", "where to keep them", findingsDir)
   .action(async (ids: string[], opts: { charts: boolean; to: string }) => {
+    // Loaded here: the check need not load the browser driver.
+    const { keepRun, summaryFile } = await import("./keep.js");
     // Every id first: a typo stops the command before anything is written.
     for (const id of ids) await summaryFile(id, resultsDir);
     for (const id of ids) {

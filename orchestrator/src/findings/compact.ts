@@ -40,7 +40,8 @@ export function compactSummary(summary: unknown, original: string, budget = SIZE
   const count = { n: 0 };
   const root = stripHistograms(summary as Json, count);
   const dropped: string[] = [];
-  if (count.n > 0) dropped.push(`${count.n} encoded histogram field(s) (histogram, sendLagHistogram): their percentiles are in rows[].latency`);
+  if (count.n > 0)
+    dropped.push(`${count.n} encoded histogram field(s) (histogram, sendLagHistogram): their percentiles are in rows[].latency`);
   if (root === null || typeof root !== "object" || Array.isArray(root)) throw new Error("summary.json is not an object");
   let text = render(root);
   const timelines = root["timelines"];

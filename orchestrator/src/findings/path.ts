@@ -13,9 +13,7 @@
  */
 
 export type Segment =
-  | { kind: "field"; name: string }
-  | { kind: "index"; index: number }
-  | { kind: "select"; conditions: { field: string[]; value: string }[] };
+  { kind: "field"; name: string } | { kind: "index"; index: number } | { kind: "select"; conditions: { field: string[]; value: string }[] };
 
 export type Expr =
   | { kind: "number"; value: number }
@@ -98,7 +96,7 @@ function tokenise(src: string): Token[] {
       tokens.push(token);
       i = end;
     } else if ("+-*/()".includes(c)) {
-      tokens.push({ kind: "op", op: c as "+" });
+      tokens.push({ kind: "op", op: c as "+" | "-" | "*" | "/" | "(" | ")" });
       i++;
     } else if (c === "×") {
       tokens.push({ kind: "op", op: "*" });

@@ -24,7 +24,8 @@ const DRAW = `
 })();
 `;
 
-const STYLE = "body { margin: 0; background: #fff; font-family: sans-serif; } .chart { position: relative; background: #fff; padding: 8px; }";
+const STYLE =
+  "body { margin: 0; background: #fff; font-family: sans-serif; } .chart { position: relative; background: #fff; padding: 8px; }";
 
 async function exists(p: string): Promise<boolean> {
   return access(p).then(
@@ -36,13 +37,16 @@ async function exists(p: string): Promise<boolean> {
 /** Write every chart to `outDir/<chart.file>`; returns the paths written. */
 export async function renderCharts(charts: readonly FindingsChart[], outDir: string): Promise<string[]> {
   if (charts.length === 0) return [];
-  if (!(await exists(CHROMIUM))) throw new UserError(`no Chromium at ${CHROMIUM}: run bash scripts/setup-browser.sh (or set FIBLAB_CHROMIUM)`);
+  if (!(await exists(CHROMIUM)))
+    throw new UserError(`no Chromium at ${CHROMIUM}: run bash scripts/setup-browser.sh (or set FIBLAB_CHROMIUM)`);
   await mkdir(outDir, { recursive: true });
   const html = chartPage(
     {
       title: "fiblab findings charts",
       style: STYLE,
-      body: charts.map((c, i) => `<div class="chart" id="chart-${i}" style="width:${c.width}px;height:${c.height}px"><canvas></canvas></div>`),
+      body: charts.map(
+        (c, i) => `<div class="chart" id="chart-${i}" style="width:${c.width}px;height:${c.height}px"><canvas></canvas></div>`,
+      ),
       data: { "findings-charts": charts.map((c) => c.config) },
       draw: DRAW,
     },
@@ -52,7 +56,7 @@ export async function renderCharts(charts: readonly FindingsChart[], outDir: str
   const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox", "--disable-gpu"] });
   try {
     const width = Math.max(...charts.map((c) => c.width)) + 40;
-    const page = await browser.newPage({ viewport: { width, height: 900 }, deviceScaleFactor: 2 });
+    const page = await browser.newPage({ viewport: { width, height: 900 }, deviceScaleFactor: 1.5 });
     const problems: string[] = [];
     page.on("console", (m) => {
       if (m.type() === "error") problems.push(m.text());

@@ -44,7 +44,9 @@ describe("findings check: annotated figures", () => {
     const r = check(`1 req/s<!-- rows[key=no-such-row].throughput.mean -->`);
     expect(r.failures).toHaveLength(1);
     expect(r.failures[0]!.message).toBe("no element of rows has key=no-such-row");
-    expect(check(`1<!-- ${A}.throughput.meen -->`).failures[0]!.message).toMatch(/^no field "meen" in rows\[key=.*\]\.throughput \(it has: n, mean/);
+    expect(check(`1<!-- ${A}.throughput.meen -->`).failures[0]!.message).toMatch(
+      /^no field "meen" in rows\[key=.*\]\.throughput \(it has: n, mean/,
+    );
   });
 
   it("a ratio, a difference and a percentage of a fraction", () => {
