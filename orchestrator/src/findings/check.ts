@@ -133,8 +133,12 @@ export function agrees(written: Written, actual: number): boolean {
   return Math.abs(actual - written.value) <= half * (1 + 1e-9) + 1e-12;
 }
 
-/** A measurement's unit right after a number: such a figure must carry an annotation. */
-const MEASURED = /(?<![\w.,])[-−]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:\s?(?:req\/s|MiB|GiB|KiB|ms|µs|×)|\s(?:s|errors?))(?![\w/])/g;
+/**
+ * A measurement's unit right after a number: such a figure must carry an annotation. A × between
+ * two numbers ("2 × 0.5 cpu") is a topology, not a ratio.
+ */
+const MEASURED =
+  /(?<![\w.,])[-−]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:\s?(?:req\/s|MiB|GiB|KiB|ms|µs)|\s?×(?!\s?\d)|\s(?:s|errors?))(?![\w/])/g;
 
 function unverified(l: Line): Failure[] {
   if (l.quote) return [];

@@ -105,6 +105,8 @@ export function keptReadme(k: KeptFiles): string {
     "",
     ...k.charts.map((c) => `- \`charts/${c.file}\`: ${c.title}`),
     "",
+    `In FINDINGS.md: \`![what it shows](docs/findings/${k.runId}/charts/<file>)\`.`,
+    "",
   ];
   return lines.join("\n");
 }

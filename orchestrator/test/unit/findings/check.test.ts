@@ -130,7 +130,7 @@ describe("findings check: unverified figures", () => {
         "```",
         "163.6 req/s",
         "```",
-        "The rate was `rate: 200 req/s` and 80% of capacity; fib(25) and fib 25.",
+        "The rate was `rate: 200 req/s` and 80% of capacity; fib(25) and fib 25 on 2 × 0.5 cpu or 2×0.5 cpu.",
         "<!-- a note spanning",
         "two lines, 45 ms -->",
       ].join("\n"),
