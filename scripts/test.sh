@@ -20,5 +20,6 @@ echo "== type check"
 npx tsc -p tsconfig.json --noEmit
 echo "== lint (ESLint, Prettier, Ruff)"
 npm run -s lint
+echo "== findings (every figure FINDINGS.md quotes, against the run it cites)"; npm run -s findings:check
 echo "== vitest"
 npx vitest run "$@"
