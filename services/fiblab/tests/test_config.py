@@ -50,9 +50,16 @@ def test_a_knob_the_manifest_does_not_list_is_a_bug(manifest):
 
 
 def test_every_manifest_default_is_usable():
-    """Every knob default in services/*/model.json parses as the kind the servers read."""
+    """Every knob default of a Python model parses as the kind its server reads (knob_int);
+    the Node models read their own (node-common's knob(), SCHED is a word)."""
     import pathlib
 
+    checked = 0
     for path in pathlib.Path(__file__).parents[2].glob("*/model.json"):
-        for name, knob in json.loads(path.read_text()).get("knobs", {}).items():
+        manifest = json.loads(path.read_text())
+        if manifest.get("runtime") != "python":
+            continue
+        for name, knob in manifest.get("knobs", {}).items():
             assert isinstance(knob["default"], int), f"{path}: {name}"
+            checked += 1
+    assert checked > 20
