@@ -5,11 +5,15 @@ import { roleOf } from "../docker/labels.js";
 import { ContainerSampler } from "../docker/sampler.js";
 import { projectLabel, sweepByLabel } from "../docker/sweep.js";
 import { launchFleet } from "../fleet/launch.js";
-import type { Engine, Placement } from "./engine.js";
+import { clientPlacements, type Engine, type Placement } from "./engine.js";
 
 /** Today's engine: one compose project per cell and the fleet beside it, all on this machine. */
 export const composeEngine: Engine = {
   name: "compose",
+
+  unsupported: () => [],
+
+  describe: async () => ({ name: "compose", nodes: [] }),
 
   async endpoints(d) {
     return { http: d.httpPort, tcp: d.tcpPort };
@@ -25,18 +29,13 @@ export const composeEngine: Engine = {
     });
   },
 
+  dropped: () => [],
+
   network: (d: Deployment) => `${d.project}_lab`,
 
   async runFleet(spec, hooks) {
     const outcome = await launchFleet(spec, hooks);
-    const placements = outcome.clients.map((c): Placement => ({
-      role: "client",
-      name: c.container,
-      node: os.hostname(),
-      group: c.group,
-      clientIndex: c.clientIndex,
-    }));
-    return { ...outcome, placements };
+    return { ...outcome, placements: clientPlacements(outcome) };
   },
 
   sampler: (label) => ContainerSampler.forLabel(label),

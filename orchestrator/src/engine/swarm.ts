@@ -1,13 +1,22 @@
 import type { Deployment } from "../docker/compose.js";
-import type { LaunchHooks } from "../fleet/launch.js";
+import { launchFleet, type LaunchHooks } from "../fleet/launch.js";
 import type { FleetSpec } from "../fleet/plan.js";
-import type { Engine, Placement } from "./engine.js";
+import type { Scenario } from "../scenario/schema.js";
+import { clientPlacements, type Engine, type EngineInfo, type Placement } from "./engine.js";
 import { deployStack, removeStack, runningTasks, serviceName } from "./swarm-deploy.js";
-import { removeOnNode } from "./swarm-clients.js";
-import { runSwarmFleet } from "./swarm-fleet.js";
+import { removeOnNode, swarmClients } from "./swarm-clients.js";
 import { DEFAULT_SWARM, discoverSwarm, forwardedPort, FRONT_NODE_PORTS, type Swarm } from "./swarm-nodes.js";
-import { SwarmSampler } from "./swarm-stats.js";
+import { swarmSampler } from "./swarm-stats.js";
 import { STACK_SERVICES } from "./swarm-stack.js";
+
+/** Pure: what of a scenario a swarm cannot carry out, one reason each. */
+export function swarmUnsupported(scenario: Pick<Scenario, "workloads" | "topologies">): string[] {
+  const events = scenario.workloads
+    .filter((w) => w.events.length > 0)
+    .map((w) => `workload '${w.name}' has scripted events, which act through this machine's engine and compose`);
+  const pinned = scenario.topologies.filter((t) => t.cpuset !== undefined).map((t) => `topology '${t.id}' pins CPUs (cpuset)`);
+  return [...events, ...pinned];
+}
 
 /**
  * The Swarm engine: a cell's model and front as a stack on the server node(s), its clients as
@@ -17,7 +26,7 @@ import { STACK_SERVICES } from "./swarm-stack.js";
 export class SwarmEngine implements Engine {
   readonly name = "swarm" as const;
   /** Compose options Swarm did not take, by project (the report's "what did not carry over"). */
-  readonly dropped = new Map<string, string[]>();
+  private readonly droppedBy = new Map<string, string[]>();
   private swarm: Promise<Swarm> | undefined;
 
   /** prefix: the swarm's name (scripts/swarm: FIBLAB_SWARM_PREFIX). */
@@ -29,6 +38,25 @@ export class SwarmEngine implements Engine {
     return this.swarm;
   }
 
+  unsupported(scenario: Scenario): string[] {
+    return swarmUnsupported(scenario);
+  }
+
+  async describe(): Promise<EngineInfo> {
+    const swarm = await this.nodes();
+    const nodes = await Promise.all(
+      swarm.nodes.map(async (n) => ({
+        name: n.name,
+        role: `${n.role ?? "none"}${n.manager ? ", manager" : ""}`,
+        docker: await n.docker.version().then(
+          (v) => v.Version,
+          () => "unknown",
+        ),
+      })),
+    );
+    return { name: "swarm", nodes };
+  }
+
   async endpoints() {
     const swarm = await this.nodes();
     const server = swarm.servers[0] as Swarm["servers"][number];
@@ -36,7 +64,11 @@ export class SwarmEngine implements Engine {
   }
 
   async deploy(d: Deployment): Promise<void> {
-    this.dropped.set(d.project, await deployStack(await this.nodes(), d));
+    this.droppedBy.set(d.project, await deployStack(await this.nodes(), d));
+  }
+
+  dropped(d: Deployment): string[] {
+    return this.droppedBy.get(d.project) ?? [];
   }
 
   async placements(d: Deployment): Promise<Placement[]> {
@@ -58,11 +90,12 @@ export class SwarmEngine implements Engine {
   }
 
   async runFleet(spec: FleetSpec, hooks?: LaunchHooks) {
-    return runSwarmFleet(await this.nodes(), spec, hooks);
+    const outcome = await launchFleet(spec, hooks, swarmClients(await this.nodes()));
+    return { ...outcome, placements: clientPlacements(outcome) };
   }
 
   async sampler(label: string) {
-    return new SwarmSampler(await this.nodes(), label);
+    return swarmSampler(await this.nodes(), label);
   }
 
   async teardown(d: Pick<Deployment, "project">): Promise<void> {
