@@ -1,6 +1,6 @@
 import os from "node:os";
 import { docker } from "../docker/client.js";
-import { down, up, type Deployment } from "../docker/compose.js";
+import { compose, down, up, type Deployment } from "../docker/compose.js";
 import { roleOf } from "../docker/labels.js";
 import { ContainerSampler } from "../docker/sampler.js";
 import { projectLabel, sweepByLabel } from "../docker/sweep.js";
@@ -30,6 +30,11 @@ export const composeEngine: Engine = {
   },
 
   dropped: () => [],
+
+  async execInModel(d, cmd, opts) {
+    const r = await compose(d, ["exec", "-T", "--index", "1", "-w", opts.workdir, d.model, ...cmd], { timeoutMs: opts.timeoutMs });
+    return r.stdout;
+  },
 
   network: (d: Deployment) => `${d.project}_lab`,
 

@@ -52,6 +52,8 @@ export interface Engine {
   placements(d: Deployment): Promise<Placement[]>;
   /** The deployment's settings the engine could not apply (after deploy), e.g. "py-threads: pids limit 256". */
   dropped(d: Deployment): string[];
+  /** Runs a command in the model's first replica (cwd: workdir); its standard output, or throws with its output. */
+  execInModel(d: Deployment, cmd: string[], opts: { workdir: string; timeoutMs: number }): Promise<string>;
   /** The network a deployment's clients join (FleetSpec.network). */
   network(d: Deployment): string;
   /** One cell's fleet, start to end, each client placed by the engine; its containers are removed in every case. */

@@ -1,3 +1,4 @@
+import { execa } from "execa";
 import type { Deployment } from "../docker/compose.js";
 import { launchFleet, type LaunchHooks } from "../fleet/launch.js";
 import type { FleetSpec } from "../fleet/plan.js";
@@ -71,10 +72,15 @@ export class SwarmEngine implements Engine {
     return this.droppedBy.get(d.project) ?? [];
   }
 
+  /** The host name of each swarm node, by its node id (what tasks name). */
+  private async hostNames(): Promise<Map<string, string>> {
+    const described = (await (await this.nodes()).manager.docker.listNodes()) as { ID: string; Description?: { Hostname?: string } }[];
+    return new Map(described.map((n) => [n.ID, n.Description?.Hostname ?? n.ID]));
+  }
+
   async placements(d: Deployment): Promise<Placement[]> {
     const swarm = await this.nodes();
-    const described = (await swarm.manager.docker.listNodes()) as { ID: string; Description?: { Hostname?: string } }[];
-    const hostOf = new Map(described.map((n) => [n.ID, n.Description?.Hostname ?? n.ID]));
+    const hostOf = await this.hostNames();
     const out: Placement[] = [];
     for (const role of ["model", "front"] as const) {
       const service = serviceName(d.project, STACK_SERVICES[role]);
@@ -83,6 +89,23 @@ export class SwarmEngine implements Engine {
       }
     }
     return out;
+  }
+
+  /** In the container of the model's first running task, through the engine of the node it runs on. */
+  async execInModel(d: Deployment, cmd: string[], opts: { workdir: string; timeoutMs: number }): Promise<string> {
+    const swarm = await this.nodes();
+    const tasks = await runningTasks(swarm, serviceName(d.project, STACK_SERVICES.model));
+    const task = tasks.sort((a, b) => (a.Slot ?? 0) - (b.Slot ?? 0)).find((t) => t.Status.ContainerStatus?.ContainerID);
+    const host = task && (await this.hostNames()).get(task.NodeID);
+    const node = swarm.nodes.find((n) => n.name === host);
+    if (!task || !node) throw new Error(`${d.project}: no running model task on a node of the swarm`);
+    const id = task.Status.ContainerStatus?.ContainerID as string;
+    const r = await execa("docker", ["exec", "-w", opts.workdir, id, ...cmd], {
+      env: { DOCKER_HOST: `unix://${node.socket}` },
+      timeout: opts.timeoutMs,
+      all: true,
+    });
+    return r.stdout;
   }
 
   network(d: Deployment): string {

@@ -1,5 +1,15 @@
 import type { RowSummary, RunSummary } from "../measure/run-summary.js";
-import { environmentLines, eventsTable, methodNotes, placementLines, problemLines, reportSections, runHeadline, sections, TABLE_HEADER } from "./format.js";
+import {
+  environmentLines,
+  eventsTable,
+  methodNotes,
+  placementLines,
+  problemLines,
+  reportSections,
+  runHeadline,
+  sections,
+  TABLE_HEADER,
+} from "./format.js";
 import { referenceTables } from "./reference.js";
 import { chartPage, escapeHtml, type HtmlAssets } from "./page.js";
 import { SPREAD_DRAW, spreadChart, spreadHtml, type SpreadChart } from "./spread.js";

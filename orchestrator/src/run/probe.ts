@@ -143,7 +143,7 @@ async function probePair(ctx: ProbeContext, pair: ReturnType<typeof probePairs>[
     const v = await verifyModel(manifest.protocols, { http: d.httpPort, tcp: d.tcpPort });
     if (!v.ok) return { ...record, error: "the model did not verify" };
     const ns = [...new Set(pair.workloads.flatMap((w) => w.groups.flatMap((g) => fibArgs(g.request))))].sort((a, b) => a - b);
-    const timed = await measureServiceTimes(d, manifest, ns);
+    const timed = await measureServiceTimes(ctx.engine, d, manifest, ns);
     record.serviceTimes = timed.times;
     if (timed.error) ctx.log(`${id}: ${timed.error}`);
     const connections = probeConnections(ctx.probe, manifest, pair.topology);
