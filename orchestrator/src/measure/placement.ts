@@ -35,3 +35,10 @@ export function placementSummary(placements: readonly Placement[]): string {
   if (clients.length > 0) parts.push(`clients ${clients.join("; ")}`);
   return parts.join("; ");
 }
+
+/** Pure: one line per cell naming the nodes its parts ran on; none when every part ran on one machine. */
+export function placementLines(cells: readonly { id: string; placements?: readonly Placement[] | undefined }[]): string[] {
+  const nodes = new Set(cells.flatMap((c) => (c.placements ?? []).map((p) => p.node)));
+  if (nodes.size < 2) return [];
+  return cells.flatMap((c) => (c.placements?.length ? [`${c.id}: ${placementSummary(c.placements)}`] : []));
+}

@@ -1,7 +1,7 @@
 import { NO_REPLY_KINDS, P99_FACTOR, RECOVERY_SECONDS, THROUGHPUT_MIN_SLACK, THROUGHPUT_TOLERANCE } from "../measure/recovery.js";
 import type { RowEvent, RowSummary, RunSummary } from "../measure/run-summary.js";
 import type { SampleStats, Spread } from "../measure/stats.js";
-import { placementSummary, type EngineInfo } from "../measure/placement.js";
+import type { EngineInfo } from "../measure/placement.js";
 import { CLIENT_CPU_SHARE, CLIENT_THROTTLED_SHARE, DELIVERY_THRESHOLD, MACHINE_BUSY_CORES } from "../measure/thresholds.js";
 import { formatDuration } from "../scenario/duration.js";
 import type { Load, Topology } from "../scenario/schema.js";
@@ -344,13 +344,6 @@ export function environmentLines(run: RunSummary): [string, string][] {
 function engineLabel(e: EngineInfo): string {
   const nodes = e.nodes.map((n) => `${n.name} (${n.role}, Docker ${n.docker})`);
   return nodes.length > 0 ? `${e.name}: ${nodes.join(", ")}` : e.name;
-}
-
-/** One line per cell naming the nodes its parts ran on; none when the whole run ran on one machine. */
-export function placementLines(run: RunSummary): string[] {
-  const nodes = new Set(run.cells.flatMap((c) => (c.placements ?? []).map((p) => p.node)));
-  if (nodes.size < 2) return [];
-  return run.cells.flatMap((c) => (c.placements?.length ? [`${c.id}: ${placementSummary(c.placements)}`] : []));
 }
 
 /** The run's doubtful figures, said before anything else. */
