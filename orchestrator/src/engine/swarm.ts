@@ -1,5 +1,6 @@
 import { execa } from "execa";
 import type { Deployment } from "../docker/compose.js";
+import { sweepByLabel } from "../docker/sweep.js";
 import { launchFleet, type LaunchHooks } from "../fleet/launch.js";
 import type { FleetSpec } from "../fleet/plan.js";
 import type { Scenario } from "../scenario/schema.js";
@@ -145,16 +146,8 @@ export class SwarmEngine implements Engine {
     }
     // A network goes once the swarm has stopped the tasks of the services removed above.
     for (let deadline = Date.now() + 30_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 500))) {
-      const networks = await manager.listNetworks({ filters }).catch(() => []);
-      if (networks.length === 0) return;
-      await Promise.all(
-        networks.map((n) =>
-          manager
-            .getNetwork(n.Id)
-            .remove()
-            .catch(() => undefined),
-        ),
-      );
+      const { networks } = await sweepByLabel(label, manager).catch(() => ({ networks: 0 }));
+      if (networks === 0) return;
     }
   }
 }
