@@ -55,6 +55,7 @@ export interface CellFleetOutcome {
  */
 class WindowSampling {
   private pending: Promise<WindowSampler> | undefined;
+  private stopping: Promise<void> | undefined;
   result: SampledWindow | undefined;
 
   constructor(
@@ -69,10 +70,17 @@ class WindowSampling {
     });
   }
 
-  async stop(): Promise<void> {
-    const pending = this.pending;
-    this.pending = undefined;
-    const sampler = await pending?.catch(() => undefined);
+  /**
+   * Stopped at the window's end and again when the fleet is over: the second call waits for the
+   * first, or a fleet whose clients exit quickly (tcp) would be read before its sampler stopped.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= this.stopOnce();
+    return this.stopping;
+  }
+
+  private async stopOnce(): Promise<void> {
+    const sampler = await this.pending?.catch(() => undefined);
     if (sampler) this.result = await sampler.stop();
   }
 }
