@@ -68,6 +68,9 @@ class WindowSampling {
       await s.start();
       return s;
     });
+    // Read at stop; until then a sampler that cannot start (an engine gone) must not be an
+    // unhandled rejection, which ends the process before the run can sweep up after itself.
+    this.pending.catch(() => undefined);
   }
 
   /**
