@@ -6,7 +6,8 @@ import { loadCatalog, repoRoot } from "./models/catalog.js";
 import { formatModelTable } from "./models/table.js";
 import { ScenarioError } from "./scenario/load.js";
 import { UserError } from "./errors.js";
-import { planScenario, runScenario } from "./run/runner.js";
+import { checkEngine, planScenario, runScenario, scenarioImages } from "./run/runner.js";
+import { ENGINES, engineFor, engineName, type EngineName } from "./engine/index.js";
 import { progressDisplay } from "./run/progress.js";
 import { listRuns, writeComparePage, writeIndexPage } from "./archive/index.js";
 import { runProblems, RunSummarySchema } from "./measure/run-summary.js";
@@ -50,8 +51,9 @@ program
   .description("run a scenario: every cell in a recorded random order, archived under results/")
   .argument("<scenario>", "scenario file (YAML), e.g. loadtests/scenarios/smoke.yaml")
   .option("--seed <n>", "seed of the cell order (default: the scenario's, else random)", parseSeed)
+  .option("--engine <name>", `where the cells run: ${ENGINES.join(" or ")} (the swarm of npm run swarm:up)`, engineName, "compose")
   .option("--strict", "exit 3 when a figure measured a load client at its CPU limit, or a machine busy with something else")
-  .action(async (file: string, opts: { seed?: number; strict?: boolean }) => {
+  .action(async (file: string, opts: { seed?: number; strict?: boolean; engine: EngineName }) => {
     const controller = new AbortController();
     let signals = 0;
     const onSignal = (sig: NodeJS.Signals) => {
@@ -70,6 +72,7 @@ program
         resultsDir,
         events: display,
         signal: controller.signal,
+        engine: opts.engine,
         ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
       });
       display.stop();
@@ -102,8 +105,12 @@ program
   .description("validate a scenario and print its cells in run order, without starting anything")
   .argument("<scenario>", "scenario file (YAML)")
   .option("--seed <n>", "seed of the cell order", parseSeed)
-  .action(async (file: string, opts: { seed?: number }) => {
+  .option("--engine <name>", `check the scenario against an engine: ${ENGINES.join(" or ")}`, engineName, "compose")
+  .option("--images", "print only the images its cells run, on one line (what npm run swarm:up needs)")
+  .action(async (file: string, opts: { seed?: number; engine: EngineName; images?: boolean }) => {
     const { scenario, expansion } = await planScenario(file, opts.seed);
+    checkEngine(engineFor(opts.engine), scenario);
+    if (opts.images) return console.log(scenarioImages(scenario).join(" "));
     console.log(`${scenario.name}: ${expansion.cells.length} cells, seed ${expansion.seed}`);
     for (const c of expansion.cells) console.log(`  ${c.order + 1}. ${c.id}`);
     const loadS = expansion.cells.reduce((a, c) => a + c.workload.warmupMs + c.workload.durationMs, 0) / 1000;

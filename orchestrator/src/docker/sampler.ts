@@ -132,6 +132,21 @@ function targetOf(c: Docker.ContainerInfo): Target | undefined {
 /** Counter b minus a; a counter that went back (a restart makes a new cgroup) counts from zero. */
 const delta = (b: number, a: number) => (b >= a ? b - a : b);
 
+/**
+ * The engine a sampler reads, and what else it may read: this machine's CPU (/proc/stat) and the
+ * model's memory per process (/proc of the host's pids) only make sense where that engine runs
+ * its containers on this machine's kernel and pid namespace.
+ */
+export interface SamplerSource {
+  docker: Docker;
+  /** Read this machine's CPU over the window (host usage, the "machine busy" flag). */
+  host: boolean;
+  /** Read the model containers' memory per process at the window's end. */
+  memory: boolean;
+}
+
+const LOCAL: SamplerSource = { docker, host: true, memory: true };
+
 /** Re-read restart counts every this many ticks (and whenever a container looks restarted). */
 const INSPECT_EVERY = 3;
 
@@ -165,23 +180,26 @@ export class ContainerSampler {
     /** A label filter to re-list the containers by at every tick; without it, the targets are fixed. */
     private readonly label?: string,
     private readonly intervalMs = 1000,
+    private readonly source: SamplerSource = LOCAL,
   ) {
     for (const t of targets) this.targets.set(t.id, t);
   }
 
   /** Every container with the label, by role (those without a lab role are left out), re-listed at every tick. */
-  static async forLabel(label: string): Promise<ContainerSampler> {
-    const list = await docker.listContainers({ filters: { label: [label] } });
+  static async forLabel(label: string, source: SamplerSource = LOCAL): Promise<ContainerSampler> {
+    const list = await source.docker.listContainers({ filters: { label: [label] } });
     return new ContainerSampler(
       list.flatMap((c) => targetOf(c) ?? []),
       label,
+      1000,
+      source,
     );
   }
 
   /** The listing: new containers become targets; returns each container's state, or undefined without a label. */
   private async relist(): Promise<Map<string, Docker.ContainerInfo> | undefined> {
     if (!this.label) return undefined;
-    const list = await docker.listContainers({ all: true, filters: { label: [this.label] } }).catch(() => undefined);
+    const list = await this.source.docker.listContainers({ all: true, filters: { label: [this.label] } }).catch(() => undefined);
     if (!list) return undefined;
     const byId = new Map(list.map((c) => [c.Id, c]));
     for (const c of list) {
@@ -249,7 +267,7 @@ export class ContainerSampler {
   }
 
   private async inspectRestarts(t: Target): Promise<void> {
-    const info = await docker
+    const info = await this.source.docker
       .getContainer(t.id)
       .inspect()
       .catch(() => undefined);
@@ -262,7 +280,7 @@ export class ContainerSampler {
 
   private async sampleOne(t: Target, state: Docker.ContainerInfo | undefined, inspectNow: boolean): Promise<void> {
     const running = state === undefined ? undefined : state.State === "running";
-    const s = running === false ? undefined : await snapshot(docker.getContainer(t.id));
+    const s = running === false ? undefined : await snapshot(this.source.docker.getContainer(t.id));
     if (!s) {
       const tally = this.tallies.get(t.id);
       tally?.samples.push({
@@ -294,7 +312,7 @@ export class ContainerSampler {
   }
 
   async start(): Promise<void> {
-    const times = await readHostTimes();
+    const times = this.source.host ? await readHostTimes() : undefined;
     this.startedAt = Date.now();
     if (times) this.hostFrom = { times, at: this.startedAt, self: process.cpuUsage(), engine: await engineCpuSeconds() };
     await this.sampleAll();
@@ -308,12 +326,12 @@ export class ContainerSampler {
     await this.inFlight;
     // Memory once, beside the last sample: the window's end, with the load still on.
     const [memory] = await Promise.all([this.readModelMemory(), this.sampleAll()]);
-    const hostTo = await readHostTimes();
-    const engineTo = await engineCpuSeconds();
+    const hostTo = this.hostFrom ? await readHostTimes() : undefined;
+    const engineTo = this.hostFrom ? await engineCpuSeconds() : 0;
     const endedAt = Date.now();
     const targets = [...this.targets.values()];
     const containers = await Promise.all(targets.map((t) => this.statsOf(t)));
-    const windowMs = this.hostFrom ? endedAt - this.hostFrom.at : 0;
+    const windowMs = endedAt - (this.hostFrom?.at ?? this.startedAt);
     let host: HostUsage | undefined;
     if (this.hostFrom && hostTo) {
       const self = process.cpuUsage(this.hostFrom.self);
@@ -341,13 +359,13 @@ export class ContainerSampler {
   /** The model containers' memory; undefined when there are none, or /proc could not be read. */
   private async readModelMemory(): Promise<CellMemory | undefined> {
     const models = [...this.targets.values()].filter((t) => t.role === "model");
-    if (models.length === 0) return undefined;
+    if (models.length === 0 || !this.source.memory) return undefined;
     return readCellMemory(models).catch(() => undefined);
   }
 
   private async statsOf(t: Target): Promise<ContainerStats> {
     const tally = this.tallies.get(t.id);
-    const info = await docker
+    const info = await this.source.docker
       .getContainer(t.id)
       .inspect()
       .catch(() => undefined);

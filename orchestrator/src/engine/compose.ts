@@ -1,15 +1,19 @@
 import os from "node:os";
 import { docker } from "../docker/client.js";
-import { down, up, type Deployment } from "../docker/compose.js";
+import { compose, down, up, type Deployment } from "../docker/compose.js";
 import { roleOf } from "../docker/labels.js";
 import { ContainerSampler } from "../docker/sampler.js";
 import { projectLabel, sweepByLabel } from "../docker/sweep.js";
 import { launchFleet } from "../fleet/launch.js";
-import type { Engine, Placement } from "./engine.js";
+import { clientPlacements, type Engine, type Placement } from "./engine.js";
 
 /** Today's engine: one compose project per cell and the fleet beside it, all on this machine. */
 export const composeEngine: Engine = {
   name: "compose",
+
+  unsupported: () => [],
+
+  describe: async () => ({ name: "compose", nodes: [] }),
 
   async endpoints(d) {
     return { http: d.httpPort, tcp: d.tcpPort };
@@ -25,18 +29,18 @@ export const composeEngine: Engine = {
     });
   },
 
+  dropped: () => [],
+
+  async execInModel(d, cmd, opts) {
+    const r = await compose(d, ["exec", "-T", "--index", "1", "-w", opts.workdir, d.model, ...cmd], { timeoutMs: opts.timeoutMs });
+    return r.stdout;
+  },
+
   network: (d: Deployment) => `${d.project}_lab`,
 
   async runFleet(spec, hooks) {
     const outcome = await launchFleet(spec, hooks);
-    const placements = outcome.clients.map((c): Placement => ({
-      role: "client",
-      name: c.container,
-      node: os.hostname(),
-      group: c.group,
-      clientIndex: c.clientIndex,
-    }));
-    return { ...outcome, placements };
+    return { ...outcome, placements: clientPlacements(outcome) };
   },
 
   sampler: (label) => ContainerSampler.forLabel(label),

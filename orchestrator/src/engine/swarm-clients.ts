@@ -2,14 +2,18 @@ import { execa } from "execa";
 import type Docker from "dockerode";
 import { createOptions } from "../fleet/containers.js";
 import type { RunningClient } from "../fleet/driver.js";
+import type { ClientHost } from "../fleet/launch.js";
 import type { ClientSpec } from "../fleet/plan.js";
-import type { SwarmNode } from "./swarm-nodes.js";
+import { nodeFor, type Swarm, type SwarmNode } from "./swarm-nodes.js";
 
 /**
  * A load client as a container on a client node of the swarm, through that node's engine: the
  * container a single machine would run (same limits, hardening, environment), joined to the
  * cell's attachable overlay network, writing to a folder of the node that is copied back into
- * the archive's client folder once it has exited.
+ * the archive's client folder once it has exited. fleet/launch.ts runs the fleet's steps (create
+ * → start → release → wait → collect) through swarmClients as it does on one machine: the start
+ * barrier holds across nodes because every node shares this machine's clock (START_AT) and k6
+ * instances are resumed from here, through the API each client node publishes.
  */
 
 /** Where client output folders live on a node (the node container's own filesystem). */
@@ -63,4 +67,15 @@ export async function removeOnNode(node: SwarmNode, id: string, name: string): P
   await onNodeContainer(node, ["rm", "-rf", `${NODE_OUT_DIR}/${name}`]).catch(() => undefined);
 }
 
-export const removeFromNode = (c: NodeClient) => removeOnNode(c.node, c.container.id, c.spec.name);
+const removeFromNode = (c: NodeClient) => removeOnNode(c.node, c.container.id, c.spec.name);
+
+/** Client k on client node k mod n (nodeFor), its output copied back before collection. */
+export function swarmClients(swarm: Swarm): ClientHost {
+  const onNode = (c: RunningClient) => c as NodeClient;
+  return {
+    create: (spec, network, k) => createOnNode(spec, network, nodeFor(k, swarm.clients)),
+    beforeCollect: (c) => copyBack(onNode(c)),
+    nodeOf: (c) => onNode(c).node.name,
+    remove: (c) => removeFromNode(onNode(c)),
+  };
+}

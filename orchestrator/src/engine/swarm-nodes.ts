@@ -81,8 +81,8 @@ export async function forwardedPort(node: SwarmNode, nodePort: number): Promise<
   return Number(binding.HostPort);
 }
 
-/** Pure: the client node of each of `count` clients, in turn (client k on node k mod n). */
-export function assignNodes<T>(count: number, nodes: readonly T[]): T[] {
+/** Pure: the node of the k-th client, in turn (client k on node k mod n). */
+export function nodeFor<T>(k: number, nodes: readonly T[]): T {
   if (nodes.length === 0) throw new Error("no client node");
-  return Array.from({ length: count }, (_, k) => nodes[k % nodes.length] as T);
+  return nodes[k % nodes.length] as T;
 }

@@ -1,10 +1,11 @@
 import { chmod, mkdir } from "node:fs/promises";
+import os from "node:os";
 import type { ClientResult } from "../../../loadtests/contract/result.js";
 import type { Tool } from "../scenario/schema.js";
 import { createClient, follow, removeClient, waitForExit } from "./containers.js";
 import type { ClientProgress, LoadDriver, RunningClient } from "./driver.js";
 import { driverFor } from "./drivers/index.js";
-import { hardTimeoutMs, planFleet, startDelayMs, type FleetSpec } from "./plan.js";
+import { hardTimeoutMs, planFleet, startDelayMs, type ClientSpec, type FleetSpec } from "./plan.js";
 
 export type { ClientProgress } from "./driver.js";
 
@@ -13,8 +14,28 @@ export type { ClientProgress } from "./driver.js";
  * (CPU and memory limits, the lab network, its own output folder at /out), start them, release
  * them together at one start time (each tool's driver holds its own barrier), wait with a hard
  * timeout, collect a validated ClientResult from each, and remove the containers. Raw outputs
- * stay in the output folders.
+ * stay in the output folders. Where the containers run is the ClientHost's: this machine's engine
+ * by default, a swarm's client nodes for the Swarm engine (engine/swarm-clients.ts).
  */
+
+/** Where a fleet's client containers are made, and what happens to them around the steps here. */
+export interface ClientHost {
+  /** The k-th client's container, created (not started) on the network. */
+  create(spec: ClientSpec, network: string, k: number): Promise<RunningClient>;
+  /** After the client exited, before its result is read (e.g. copy its output back here). */
+  beforeCollect?(c: RunningClient): Promise<void>;
+  /** The host name of the machine the client runs on. */
+  nodeOf(c: RunningClient): string;
+  /** Remove the container (and whatever the host keeps for it); never throws. */
+  remove(c: RunningClient): Promise<void>;
+}
+
+/** This machine's engine: the clients beside the compose project. */
+export const localClients: ClientHost = {
+  create: (spec, network) => createClient(spec, network),
+  nodeOf: () => os.hostname(),
+  remove: removeClient,
+};
 
 export interface ClientOutcome {
   group: string;
@@ -23,6 +44,8 @@ export interface ClientOutcome {
   container: string;
   outDir: string;
   exitCode: number | null;
+  /** The host name of the machine (or swarm node) it ran on. */
+  node: string;
   /** When it was let go (epoch ms). */
   startedAt: number;
   result?: ClientResult;
@@ -84,7 +107,7 @@ function announcePhases(spec: FleetSpec, t: Timeline, onPhase: LaunchHooks["onPh
   return () => timers.forEach(clearTimeout);
 }
 
-async function collectAll(clients: RunningClient[], spec: FleetSpec, startAt: number): Promise<ClientOutcome[]> {
+async function collectAll(clients: RunningClient[], spec: FleetSpec, startAt: number, host: ClientHost): Promise<ClientOutcome[]> {
   const ctx = { warmupMs: spec.warmupMs, durationMs: spec.durationMs };
   return Promise.all(
     clients.map(async (c): Promise<ClientOutcome> => {
@@ -96,10 +119,12 @@ async function collectAll(clients: RunningClient[], spec: FleetSpec, startAt: nu
         container: s.name,
         outDir: s.outDir,
         exitCode: c.exitCode,
+        node: host.nodeOf(c),
         startedAt: c.releasedAt ?? startAt,
       };
       const exited = c.exitCode !== 0 ? `exited with code ${c.exitCode}` : undefined;
       try {
+        await host.beforeCollect?.(c);
         o.result = await driverFor(s.tool).collect(c, ctx);
         const error = c.error ?? exited;
         if (error) o.error = error;
@@ -112,7 +137,7 @@ async function collectAll(clients: RunningClient[], spec: FleetSpec, startAt: nu
 }
 
 /** Runs one cell's fleet to its end; see the module comment. Containers are removed in every case. */
-export async function launchFleet(spec: FleetSpec, hooks: LaunchHooks = {}): Promise<FleetOutcome> {
+export async function launchFleet(spec: FleetSpec, hooks: LaunchHooks = {}, host: ClientHost = localClients): Promise<FleetOutcome> {
   const say = (line: string) => hooks.onLog?.("fleet", line);
   const startAt = Date.now() + startDelayMs(spec);
   const deadline = Date.now() + hardTimeoutMs(spec);
@@ -122,10 +147,10 @@ export async function launchFleet(spec: FleetSpec, hooks: LaunchHooks = {}): Pro
   const stops: (() => void)[] = [];
   try {
     // create
-    for (const s of plan) {
+    for (const [k, s] of plan.entries()) {
       await mkdir(s.outDir, { recursive: true });
       await chmod(s.outDir, 0o777); // the clients run as uid 10001; the folder is theirs to write
-      clients.push(await createClient(s, spec.network));
+      clients.push(await host.create(s, spec.network, k));
     }
     // start
     await Promise.all(clients.map((c) => c.container.start()));
@@ -146,7 +171,7 @@ export async function launchFleet(spec: FleetSpec, hooks: LaunchHooks = {}): Pro
     stops.forEach((stop) => stop());
     await Promise.race([Promise.all(follows), new Promise((r) => setTimeout(r, 2000))]);
     // collect
-    const outcomes = await collectAll(clients, spec, startAt);
+    const outcomes = await collectAll(clients, spec, startAt, host);
     hooks.onPhase?.("done", Date.now());
     return {
       startAt,
@@ -156,6 +181,6 @@ export async function launchFleet(spec: FleetSpec, hooks: LaunchHooks = {}): Pro
     };
   } finally {
     stops.forEach((stop) => stop());
-    await Promise.all(clients.map(removeClient));
+    await Promise.all(clients.map((c) => host.remove(c)));
   }
 }

@@ -23,6 +23,7 @@ import {
 import { encode, LatencySummarySchema, merge, SendLagSummarySchema, summarise, summariseLag } from "./histogram.js";
 import { HostUsageSchema, type HostUsage } from "./host-usage.js";
 import { CellMemorySchema, type CellMemory } from "./memory.js";
+import { PlacementSchema, type Placement } from "./placement.js";
 import { eventOutcomes, EventOutcomeSchema } from "./recovery.js";
 import { populationCv } from "./stats.js";
 import { absoluteLoad, RelativeRateRecordSchema, type RelativeRateRecord } from "./limits.js";
@@ -174,6 +175,8 @@ export const CellSummarySchema = z.object({
    * process (measure/memory.ts) beside each cgroup's charge. Null when not read (older runs too).
    */
   memory: CellMemorySchema.nullable().default(null),
+  /** Where the model's replicas, the front and each client ran (absent in runs before engines). */
+  placements: z.array(PlacementSchema).optional(),
   notes: z.array(z.string()),
 });
 export type CellSummary = z.infer<typeof CellSummarySchema>;
@@ -194,6 +197,7 @@ export interface CellInput {
   replicaTicks?: readonly ReplicaTick[];
   /** The model containers' memory at the window's end (docker/procs.ts). */
   memory?: CellMemory;
+  placements?: readonly Placement[];
   status?: z.infer<typeof CellStatusSchema>;
   error?: string;
   startedAt?: string;
@@ -471,6 +475,7 @@ export function summariseCell(input: CellInput): CellSummary {
     events,
     eventOutcomes: built ? eventOutcomes(built.series, events, built.histograms) : [],
     memory,
+    ...(input.placements ? { placements: [...input.placements] } : {}),
     notes,
   };
 }

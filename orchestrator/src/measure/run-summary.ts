@@ -8,6 +8,7 @@ import { sampleStats, SampleStatsSchema, spreadOf, SpreadSchema } from "./stats.
 import { cpuMsPerRequest, LimitSchema, physicalLimit, ProbeRecordSchema, RelativeRateRecordSchema, type ProbeRecord } from "./limits.js";
 import { PredictionSchema, rowPrediction } from "./prediction.js";
 import { TimeSeriesSchema } from "./timeseries.js";
+import { EngineInfoSchema, PlacementSchema } from "./placement.js";
 import { MACHINE_BUSY_CORES, NOISY_CV } from "./thresholds.js";
 
 /**
@@ -32,6 +33,8 @@ export const EnvironmentSchema = z
     gitCommit: z.string().optional(),
     gitDirty: z.boolean().optional(),
     images: z.record(z.string(), z.string()).optional(),
+    /** The engine the cells ran on and its nodes (absent in runs before engines: compose). */
+    engine: EngineInfoSchema.optional(),
   })
   .passthrough();
 export type Environment = z.infer<typeof EnvironmentSchema>;
@@ -200,6 +203,8 @@ export const RunSummarySchema = z.object({
       machineBusy: z.boolean(),
       /** Cores used on the host outside the run during the cell's window; null when not measured. */
       elsewhereCores: z.number().nullable(),
+      /** Where its parts ran (absent in runs before engines). */
+      placements: z.array(PlacementSchema).optional(),
     }),
   ),
   rows: z.array(RowSummarySchema),
@@ -503,6 +508,7 @@ export function summariseRun(input: RunInput): RunSummary {
         ...(c.error !== undefined ? { error: c.error } : {}),
         machineBusy: c.machineBusy,
         elsewhereCores: c.host?.elsewhereCores ?? null,
+        ...(c.placements ? { placements: c.placements } : {}),
       })),
     rows,
     probes: [...(input.probes ?? [])],

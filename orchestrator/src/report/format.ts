@@ -1,6 +1,7 @@
 import { NO_REPLY_KINDS, P99_FACTOR, RECOVERY_SECONDS, THROUGHPUT_MIN_SLACK, THROUGHPUT_TOLERANCE } from "../measure/recovery.js";
 import type { RowEvent, RowSummary, RunSummary } from "../measure/run-summary.js";
 import type { SampleStats, Spread } from "../measure/stats.js";
+import type { EngineInfo } from "../measure/placement.js";
 import { CLIENT_CPU_SHARE, CLIENT_THROTTLED_SHARE, DELIVERY_THRESHOLD, MACHINE_BUSY_CORES } from "../measure/thresholds.js";
 import { formatDuration } from "../scenario/duration.js";
 import type { Load, Topology } from "../scenario/schema.js";
@@ -318,7 +319,9 @@ export function environmentLines(run: RunSummary): [string, string][] {
   add("Storage driver", e.storageDriver);
   add("Node", e.nodeVersion);
   add("Git commit", e.gitCommit !== undefined ? `${e.gitCommit}${e.gitDirty ? " (dirty)" : ""}` : undefined);
+  add("Engine", e.engine ? engineLabel(e.engine) : undefined);
   const shown = new Set([
+    "engine",
     "host",
     "os",
     "kernel",
@@ -335,6 +338,12 @@ export function environmentLines(run: RunSummary): [string, string][] {
   ]);
   for (const [k, v] of Object.entries(e)) if (!shown.has(k)) add(k, v);
   return lines;
+}
+
+/** "compose", or "swarm: node-1 (server, manager, Docker 26.1.5), ...". */
+function engineLabel(e: EngineInfo): string {
+  const nodes = e.nodes.map((n) => `${n.name} (${n.role}, Docker ${n.docker})`);
+  return nodes.length > 0 ? `${e.name}: ${nodes.join(", ")}` : e.name;
 }
 
 /** The run's doubtful figures, said before anything else. */

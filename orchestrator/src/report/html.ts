@@ -1,5 +1,6 @@
 import type { RowSummary, RunSummary } from "../measure/run-summary.js";
 import { environmentLines, eventsTable, methodNotes, problemLines, reportSections, runHeadline, sections, TABLE_HEADER } from "./format.js";
+import { placementLines } from "../measure/placement.js";
 import { referenceTables } from "./reference.js";
 import { chartPage, escapeHtml, type HtmlAssets } from "./page.js";
 import { SPREAD_DRAW, spreadChart, spreadHtml, type SpreadChart } from "./spread.js";
@@ -142,6 +143,8 @@ export function renderHtml(run: RunSummary, assets: HtmlAssets): string {
   body.push("<h2>Environment</h2>");
   const env = environmentLines(run);
   body.push(env.length > 0 ? table(["", ""], env) : "<p>Not recorded.</p>");
+  const placed = placementLines(run.cells);
+  if (placed.length > 0) body.push("<h2>Placement</h2>", ...list(placed));
   body.push("<h2>How to read these figures</h2>", ...list(methodNotes(run)));
   if (run.notes.length > 0) body.push(...list(run.notes));
 

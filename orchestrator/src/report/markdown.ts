@@ -1,6 +1,7 @@
 import type { RunSummary } from "../measure/run-summary.js";
 import { referenceTables } from "./reference.js";
 import { environmentLines, eventsTable, methodNotes, problemLines, reportSections, runHeadline, TABLE_HEADER } from "./format.js";
+import { placementLines } from "../measure/placement.js";
 
 function cell(s: string): string {
   return s.replace(/\|/g, "\\|").replace(/\n/g, " ");
@@ -28,6 +29,7 @@ export function renderMarkdown(run: RunSummary): string {
   out.push("## Environment", "");
   const env = environmentLines(run);
   out.push(env.length > 0 ? markdownTable(["", ""], env) : "Not recorded.", "");
+  list("## Placement", placementLines(run.cells));
 
   out.push("## How to read these figures", "");
   for (const n of methodNotes(run)) out.push(`- ${n}`);

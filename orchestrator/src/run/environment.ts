@@ -1,6 +1,7 @@
 import { execa } from "execa";
 import os from "node:os";
 import { docker } from "../docker/client.js";
+import type { EngineInfo } from "../measure/placement.js";
 import { repoRoot } from "../models/catalog.js";
 
 /** Where and with what a run was made, so two archived runs can be told apart. */
@@ -16,6 +17,8 @@ export interface Environment {
   gitCommit: string;
   gitDirty: boolean;
   images: Record<string, string>;
+  /** The engine the cells ran on (engine/), with its nodes where it has several. */
+  engine?: EngineInfo;
 }
 
 async function git(args: string[]): Promise<string> {

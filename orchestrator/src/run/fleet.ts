@@ -4,8 +4,8 @@ import type { EventRecord } from "../events/record.js";
 import type { Manifest } from "../models/manifest.js";
 import { scheduleEvents, type ScheduledEvents } from "./events.js";
 import { LABEL, labelFilter } from "../docker/labels.js";
-import { ContainerSampler, type SampledWindow } from "../docker/sampler.js";
-import { launchFleet } from "../fleet/launch.js";
+import type { SampledWindow } from "../docker/sampler.js";
+import type { Engine, EngineFleetOutcome, Placement, WindowSampler } from "../engine/index.js";
 import { absoluteLoad } from "../measure/limits.js";
 import type { ContainerStats } from "../measure/container-stats.js";
 import type { HostUsage } from "../measure/host-usage.js";
@@ -14,6 +14,8 @@ import type { ContainerSeries, ReplicaTick } from "../measure/timeseries.js";
 import type { Cell } from "../scenario/expand.js";
 
 export interface CellFleetInput {
+  /** Where the clients run and the containers are sampled (engine/). */
+  engine: Engine;
   cell: Cell;
   runId: string;
   network: string;
@@ -43,6 +45,8 @@ export interface CellFleetOutcome {
   errors: string[];
   /** The workload's scripted events as carried out, in their order. */
   events: EventRecord[];
+  /** Where each client ran. */
+  placements: Placement[];
 }
 
 /**
@@ -50,22 +54,36 @@ export interface CellFleetOutcome {
  * phase begins, stopped when it ends (or when the fleet ends early).
  */
 class WindowSampling {
-  private pending: Promise<ContainerSampler> | undefined;
+  private pending: Promise<WindowSampler> | undefined;
+  private stopping: Promise<void> | undefined;
   result: SampledWindow | undefined;
 
-  constructor(private readonly label: string) {}
+  constructor(
+    private readonly engine: Engine,
+    private readonly label: string,
+  ) {}
 
   start(): void {
-    this.pending = ContainerSampler.forLabel(this.label).then(async (s) => {
+    this.pending = this.engine.sampler(this.label).then(async (s) => {
       await s.start();
       return s;
     });
+    // Read at stop; until then a sampler that cannot start (an engine gone) must not be an
+    // unhandled rejection, which ends the process before the run can sweep up after itself.
+    this.pending.catch(() => undefined);
   }
 
-  async stop(): Promise<void> {
-    const pending = this.pending;
-    this.pending = undefined;
-    const sampler = await pending?.catch(() => undefined);
+  /**
+   * Stopped at the window's end and again when the fleet is over: the second call waits for the
+   * first, or a fleet whose clients exit quickly (tcp) would be read before its sampler stopped.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= this.stopOnce();
+    return this.stopping;
+  }
+
+  private async stopOnce(): Promise<void> {
+    const sampler = await this.pending?.catch(() => undefined);
     if (sampler) this.result = await sampler.stop();
   }
 }
@@ -117,15 +135,15 @@ class CellEvents {
  * what it measured, so its CPU is reported too) and the host's CPU.
  */
 export async function runCellFleet(input: CellFleetInput): Promise<CellFleetOutcome> {
-  const sampling = new WindowSampling(labelFilter(LABEL.cell, input.cell.id));
+  const sampling = new WindowSampling(input.engine, labelFilter(LABEL.cell, input.cell.id));
   // Live rate: the sum over clients of their latest per-second figure.
   const latest = new Map<string, number>();
   const { workload } = input.cell;
   const events = new CellEvents(input);
-  let outcome: Awaited<ReturnType<typeof launchFleet>>;
+  let outcome: EngineFleetOutcome;
   let records: EventRecord[] = [];
   try {
-    outcome = await launchFleet(
+    outcome = await input.engine.runFleet(
       {
         runId: input.runId,
         cellId: input.cell.id,
@@ -173,5 +191,6 @@ export async function runCellFleet(input: CellFleetInput): Promise<CellFleetOutc
     ...(sampled?.memory ? { memory: sampled.memory } : {}),
     errors: outcome.clients.flatMap((c) => (c.error ? [`${c.group}[${c.clientIndex}] (${c.tool}): ${c.error}`] : [])),
     events: records,
+    placements: outcome.placements,
   };
 }

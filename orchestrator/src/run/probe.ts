@@ -1,5 +1,6 @@
-import { down, up, type Deployment } from "../docker/compose.js";
+import type { Deployment } from "../docker/compose.js";
 import { cellLabels } from "../docker/labels.js";
+import type { Engine } from "../engine/index.js";
 import { summariseCell } from "../measure/cell-summary.js";
 import { fibArgs, probeKey, resolveLoad, type CapacityProbe, type ProbeRecord, type RelativeRateRecord } from "../measure/limits.js";
 import { findModel } from "../models/catalog.js";
@@ -53,6 +54,8 @@ export function probePairs(cells: readonly Cell[]): { model: string; topology: T
 }
 
 export interface ProbeContext {
+  /** Where the pairs are deployed and loaded (engine/). */
+  engine: Engine;
   run: RunDir;
   scenario: Scenario;
   catalog: Manifest[];
@@ -85,9 +88,10 @@ async function probeGroup(
   const base = { workload: source.w.name, group: source.g.name, connections };
   const folder = `probes/${cell.id}.${source.w.name}.${source.g.name}`;
   const fleet = await runCellFleet({
+    engine: ctx.engine,
     cell,
     runId: ctx.run.id,
-    network: `${d.project}_lab`,
+    network: ctx.engine.network(d),
     outDir: await ctx.run.mkdir(`${folder}/clients`),
     labels: cellLabels(ctx.run.id, cell.id),
     seed: ctx.seed,
@@ -135,11 +139,11 @@ async function probePair(ctx: ProbeContext, pair: ReturnType<typeof probePairs>[
   const d = await ctx.deploy(pair.model, pair.topology, id, index);
   ctx.current.d = d;
   try {
-    await up(d);
+    await ctx.engine.deploy(d);
     const v = await verifyModel(manifest.protocols, { http: d.httpPort, tcp: d.tcpPort });
     if (!v.ok) return { ...record, error: "the model did not verify" };
     const ns = [...new Set(pair.workloads.flatMap((w) => w.groups.flatMap((g) => fibArgs(g.request))))].sort((a, b) => a - b);
-    const timed = await measureServiceTimes(d, manifest, ns);
+    const timed = await measureServiceTimes(ctx.engine, d, manifest, ns);
     record.serviceTimes = timed.times;
     if (timed.error) ctx.log(`${id}: ${timed.error}`);
     const connections = probeConnections(ctx.probe, manifest, pair.topology);
@@ -153,7 +157,7 @@ async function probePair(ctx: ProbeContext, pair: ReturnType<typeof probePairs>[
   } catch (e) {
     return { ...record, error: `probe failed: ${(e as { all?: string }).all ?? (e as Error).message}`.slice(0, 2000) };
   } finally {
-    await down(d);
+    await ctx.engine.teardown(d);
     ctx.current.d = undefined;
   }
 }

@@ -1,9 +1,13 @@
 import path from "node:path";
-import { down, up, type Deployment } from "../docker/compose.js";
+import type { Deployment } from "../docker/compose.js";
 import { docker } from "../docker/client.js";
 import { LABEL, cellLabels } from "../docker/labels.js";
 import { freePort } from "../docker/ports.js";
-import { runLabel, sweepByLabel } from "../docker/sweep.js";
+import { runLabel } from "../docker/sweep.js";
+import { engineFor, type Engine, type EngineName } from "../engine/index.js";
+import { K6_IMAGE } from "../fleet/drivers/k6.js";
+import { LOADCLIENT_IMAGE } from "../fleet/drivers/node-client.js";
+import { UserError } from "../errors.js";
 import { loadCatalog, findModel, repoRoot } from "../models/catalog.js";
 import { resolveKnobs } from "../models/knobs.js";
 import type { Manifest } from "../models/manifest.js";
@@ -38,6 +42,10 @@ export interface RunEvents {
 }
 
 export interface RunOptions {
+  /** Where the cells run (engine/): this machine's compose (default) or the swarm of `npm run swarm:up`. */
+  engine?: EngineName;
+  /** The swarm's name (scripts/swarm: FIBLAB_SWARM_PREFIX); default as engineFor. */
+  swarmPrefix?: string;
   resultsDir?: string;
   seed?: number;
   events?: RunEvents;
@@ -86,6 +94,18 @@ export async function planScenario(file: string, seed?: number) {
   return { catalog, scenario, text, expansion };
 }
 
+/** The images a scenario's cells run: its models, the front, and each load tool's it uses (swarm:up pushes these). */
+export function scenarioImages(scenario: Pick<Scenario, "models" | "workloads">): string[] {
+  const tools = new Set(scenario.workloads.flatMap((w) => w.groups.map((g) => (g.tool === "k6" ? K6_IMAGE : LOADCLIENT_IMAGE))));
+  return [...scenario.models.map((m) => `fiblab/${m}:latest`), "fiblab/front:latest", ...tools];
+}
+
+/** Refuses, in one line, a scenario that needs what the engine cannot do; before anything starts. */
+export function checkEngine(engine: Pick<Engine, "name" | "unsupported">, scenario: Scenario): void {
+  const reasons = engine.unsupported(scenario);
+  if (reasons.length > 0) throw new UserError(`the ${engine.name} engine cannot run ${scenario.name}: ${reasons.join("; ")}`);
+}
+
 /** Runs of the lab other than this one that have containers up right now. */
 export async function otherActiveRuns(runId: string): Promise<string[]> {
   const list = await docker.listContainers({ filters: { label: [LABEL.run] } }).catch(() => []);
@@ -97,25 +117,28 @@ function projectName(runId: string, order: number | string): string {
   return `fiblab-${runId.toLowerCase().replace(/[^a-z0-9]+/g, "")}-${order}`.slice(0, 60);
 }
 
+/** The cell's deployment; its ports are where the engine's front answers on 127.0.0.1. */
 async function deploymentFor(
   at: { model: string; topology: Topology; id: string; order: number | string },
   manifest: Manifest,
-  scenario: Scenario,
-  runId: string,
+  ctx: Pick<RunContext, "scenario" | "engine"> & { runId: string },
 ): Promise<Deployment> {
-  return {
-    project: projectName(runId, at.order),
+  const d: Deployment = {
+    project: projectName(ctx.runId, at.order),
     model: at.model,
     replicas: at.topology.replicas,
-    env: deploymentEnv(manifest, scenario, at.topology),
+    env: deploymentEnv(manifest, ctx.scenario, at.topology),
     httpPort: await freePort(),
     tcpPort: await freePort(),
-    labels: cellLabels(runId, at.id),
+    labels: cellLabels(ctx.runId, at.id),
     ...(at.topology.cpuset !== undefined ? { cpuset: at.topology.cpuset } : {}),
   };
+  const ports = await ctx.engine.endpoints(d);
+  return { ...d, httpPort: ports.http, tcpPort: ports.tcp };
 }
 
 interface RunContext {
+  engine: Engine;
   run: RunDir;
   scenario: Scenario;
   expansion: Expansion;
@@ -132,13 +155,13 @@ async function runCells(ctx: RunContext, cells: CellSummary[], current: { d?: De
   for (const cell of ctx.expansion.cells) {
     checkAbort(ctx.signal);
     const manifest = findModel(ctx.catalog, cell.model);
-    current.d = await deploymentFor(cell, manifest, ctx.scenario, ctx.run.id);
+    current.d = await deploymentFor(cell, manifest, { ...ctx, runId: ctx.run.id });
     const summary = await runResolvedCell(cell, manifest, current.d, ctx);
     cells.push(summary);
     await ctx.run.writeJson(`cells/${cell.id}/summary.json`, summary);
     ctx.events.cellDone?.(cell, summary);
     ctx.events.phase?.(cell, "down");
-    await down(current.d);
+    await ctx.engine.teardown(current.d);
     current.d = undefined;
   }
   checkAbort(ctx.signal);
@@ -153,8 +176,12 @@ async function runCells(ctx: RunContext, cells: CellSummary[], current: { d?: De
 export async function runScenario(file: string, opts: RunOptions = {}): Promise<RunOutcome> {
   const events = opts.events ?? {};
   const resultsDir = opts.resultsDir ?? path.join(repoRoot, "results");
+  const engine = engineFor(opts.engine ?? "compose", opts.swarmPrefix !== undefined ? { swarmPrefix: opts.swarmPrefix } : {});
   const { catalog, scenario, text, expansion } = await planScenario(file, opts.seed);
-  const run = await RunDir.create(resultsDir, scenario.name);
+  checkEngine(engine, scenario);
+  const engineInfo = await engine.describe();
+  // A run elsewhere than this machine says so in its folder's name.
+  const run = await RunDir.create(resultsDir, engine.name === "compose" ? scenario.name : `${scenario.name}-${engine.name}`);
   events.planned?.({ runId: run.id, cells: expansion.cells, seed: expansion.seed });
   const others = await otherActiveRuns(run.id);
   if (others.length)
@@ -168,12 +195,12 @@ export async function runScenario(file: string, opts: RunOptions = {}): Promise<
     "fiblab/loadclient:latest",
     ...scenario.models.map((m) => `fiblab/${m}:latest`),
   ];
-  const environment = await captureEnvironment(images);
+  const environment = { ...(await captureEnvironment(images)), engine: engineInfo };
   await run.writeText("scenario.yaml", text);
   await run.writeJson("scenario.resolved.json", { ...scenario, seed: expansion.seed, order: expansion.cells.map((c) => c.id) });
   await run.writeJson("environment.json", environment);
 
-  const ctx: RunContext = { run, scenario, expansion, catalog, environment, events, signal: opts.signal, probes: [] };
+  const ctx: RunContext = { engine, run, scenario, expansion, catalog, environment, events, signal: opts.signal, probes: [] };
   const startedAt = new Date();
   const cells: CellSummary[] = [];
   const current: { d?: Deployment } = {};
@@ -182,8 +209,8 @@ export async function runScenario(file: string, opts: RunOptions = {}): Promise<
     await runCells(ctx, cells, current);
   } catch (err) {
     // Whatever happened, nothing the run created may outlive it.
-    if (current.d) await down(current.d).catch(() => undefined);
-    await sweepByLabel(runLabel(run.id));
+    if (current.d) await engine.teardown(current.d).catch(() => undefined);
+    await engine.sweep(runLabel(run.id));
     const interrupted = err instanceof Interrupted || opts.signal?.aborted === true;
     const reason = interrupted ? "interrupted (SIGINT/SIGTERM)" : `failed: ${(err as Error).stack ?? err}`;
     if (cells.length > 0) await run.writeJson("cells.partial.json", cells).catch(() => undefined);
@@ -216,6 +243,7 @@ async function finishRun(ctx: RunContext, cells: CellSummary[], startedAt: Date,
       gitCommit: environment.gitCommit,
       gitDirty: environment.gitDirty,
       images: environment.images,
+      engine: environment.engine,
     },
     cells,
     probes: ctx.probes,
@@ -235,6 +263,7 @@ async function probeAll(ctx: RunContext, current: { d?: Deployment }): Promise<P
   if (!probe) return [];
   return runProbes(
     {
+      engine: ctx.engine,
       run: ctx.run,
       scenario: ctx.scenario,
       catalog: ctx.catalog,
@@ -243,7 +272,7 @@ async function probeAll(ctx: RunContext, current: { d?: Deployment }): Promise<P
       signal: ctx.signal,
       current,
       deploy: (model, topology, id, index) =>
-        deploymentFor({ model, topology, id, order: `p${index}` }, findModel(ctx.catalog, model), ctx.scenario, ctx.run.id),
+        deploymentFor({ model, topology, id, order: `p${index}` }, findModel(ctx.catalog, model), { ...ctx, runId: ctx.run.id }),
       log: (m) => ctx.events.log?.(m),
     },
     ctx.expansion.cells,
@@ -272,7 +301,7 @@ async function runCell(
   ctx: RunContext,
   relativeRates: Record<string, RelativeRateRecord> = {},
 ): Promise<CellSummary> {
-  const { run, events, signal } = ctx;
+  const { run, events, signal, engine } = ctx;
   const base = { cell, startedAt: new Date().toISOString() };
   const failed = (error: string): CellSummary =>
     summariseCell({ ...base, results: [], status: "failed", error, finishedAt: new Date().toISOString() });
@@ -280,7 +309,7 @@ async function runCell(
   events.phase?.(cell, "up");
   const coldStartWatch = watchColdStart(manifest.protocols, { http: d.httpPort, tcp: d.tcpPort });
   try {
-    await up(d);
+    await engine.deploy(d);
   } catch (e) {
     await coldStartWatch.stop();
     return failed(`model did not come up: ${(e as { all?: string }).all ?? (e as Error).message}`.slice(0, 4000));
@@ -297,9 +326,10 @@ async function runCell(
   checkAbort(signal);
 
   const fleet = await runCellFleet({
+    engine,
     cell,
     runId: run.id,
-    network: `${d.project}_lab`,
+    network: engine.network(d),
     outDir: await run.mkdir(`cells/${cell.id}/clients`),
     labels: cellLabels(run.id, cell.id),
     seed: ctx.expansion.seed + cell.order,
@@ -310,6 +340,8 @@ async function runCell(
     onRate: (rps) => events.rate?.(cell, rps),
     onLog: (line) => events.log?.(line),
   });
+  const placements = [...(await engine.placements(d).catch(() => [])), ...fleet.placements];
+  await run.writeJson(`cells/${cell.id}/placement.json`, { engine: engine.name, placements, dropped: engine.dropped(d) });
   checkAbort(signal);
   events.phase?.(cell, "collect");
   const input: CellInput = {
@@ -324,6 +356,7 @@ async function runCell(
     containerSeries: fleet.containerSeries,
     replicaTicks: fleet.replicaTicks,
     ...(fleet.memory ? { memory: fleet.memory } : {}),
+    placements,
     ...(fleet.errors.length > 0 ? { status: "failed" as const, error: `load clients failed: ${fleet.errors.join("; ")}` } : {}),
     finishedAt: new Date().toISOString(),
   };

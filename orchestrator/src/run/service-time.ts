@@ -1,9 +1,10 @@
-import { compose, type Deployment } from "../docker/compose.js";
+import type { Deployment } from "../docker/compose.js";
+import type { Engine } from "../engine/index.js";
 import { ServiceTimeSchema, type ServiceTime } from "../measure/limits.js";
 import type { Manifest } from "../models/manifest.js";
 
 /**
- * t(n): fib(n) timed inside the first model container, by the model's own interpreter and the
+ * t(n): fib(n) timed inside the first model container (wherever the engine runs it), by the model's own interpreter and the
  * service's own fib, under the container's CPU limit (an exec joins its cgroup), one call at a
  * time. CPU time is what the physical limit divides by; wall time shows what throttling adds.
  */
@@ -51,6 +52,7 @@ function command(runtime: string, ns: readonly number[]): string[] | null {
 
 /** The measured times, or an error saying why there are none. */
 export async function measureServiceTimes(
+  engine: Pick<Engine, "execInModel">,
   d: Deployment,
   manifest: Pick<Manifest, "runtime">,
   ns: readonly number[],
@@ -59,8 +61,8 @@ export async function measureServiceTimes(
   const cmd = command(manifest.runtime, ns);
   if (!cmd) return { times: [], error: `no fib timer for the ${manifest.runtime} runtime` };
   try {
-    const r = await compose(d, ["exec", "-T", "--index", "1", "-w", "/app", d.model, ...cmd], { timeoutMs: 180_000 });
-    const line = r.stdout.trim().split("\n").pop() ?? "";
+    const stdout = await engine.execInModel(d, cmd, { workdir: "/app", timeoutMs: 180_000 });
+    const line = stdout.trim().split("\n").pop() ?? "";
     return { times: ServiceTimeSchema.array().parse(JSON.parse(line)) };
   } catch (e) {
     const err = e as { all?: string; message: string };

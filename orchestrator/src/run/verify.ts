@@ -28,6 +28,9 @@ export function tcpCheck(port: number, line: string, want: (reply: string) => bo
     };
     sock.setTimeout(timeoutMs, () => finish(`${JSON.stringify(line)} -> timeout`));
     sock.on("error", (e) => finish(`${JSON.stringify(line)} -> ${e.message}`));
+    // A port forwarder accepts and then closes when nothing listens behind it (a swarm node's
+    // forwarded front port before the stack is up): no error, no data, and no timeout after it.
+    sock.on("close", () => finish(`${JSON.stringify(line)} -> closed`));
     sock.on("connect", () => sock.write(line));
     sock.on("data", (d) => {
       got += d.toString();

@@ -1,8 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { nodeCreateOptions } from "../../src/engine/swarm-clients.js";
-import { assignNodes } from "../../src/engine/swarm-nodes.js";
+import { nodeFor } from "../../src/engine/swarm-nodes.js";
 import { restartCondition, stackFromCompose, tmpfsSize, type ComposeConfig } from "../../src/engine/swarm-stack.js";
-import { statsBetween, type Tracked } from "../../src/engine/swarm-stats.js";
+import { mergeTicks, mergeWindows } from "../../src/engine/swarm-stats.js";
+import type { SampledWindow } from "../../src/docker/sampler.js";
+import type { ContainerStats } from "../../src/measure/container-stats.js";
+import type { ReplicaTick } from "../../src/measure/timeseries.js";
 import { apiAddress } from "../../src/fleet/drivers/k6.js";
 import type { ClientSpec } from "../../src/fleet/plan.js";
 
@@ -118,8 +121,8 @@ describe("swarm clients", () => {
   };
 
   it("puts clients on client nodes in turn", () => {
-    expect(assignNodes(5, ["b", "c"])).toEqual(["b", "c", "b", "c", "b"]);
-    expect(() => assignNodes(1, [])).toThrow();
+    expect([0, 1, 2, 3, 4].map((k) => nodeFor(k, ["b", "c"]))).toEqual(["b", "c", "b", "c", "b"]);
+    expect(() => nodeFor(0, [])).toThrow();
   });
 
   it("creates the single-machine container with /out on the node and the API on the node's address", () => {
@@ -140,26 +143,29 @@ describe("swarm clients", () => {
 });
 
 describe("swarm stats", () => {
-  const base = { readAt: 1000, cpuNs: 1e9, periods: 10, throttledPeriods: 1, throttledNs: 1e6, memory: 100 };
-  const t = (first?: typeof base, last?: typeof base): Tracked =>
-    ({ id: "x", name: "m", role: "model", cpuLimit: 0.5, peak: 300, ...(first ? { first } : {}), ...(last ? { last } : {}) }) as Tracked;
+  const window = (node: string, ticks: ReplicaTick[], windowMs = 5000): SampledWindow => ({
+    containers: [{ name: `${node}-c` } as ContainerStats],
+    windowMs,
+    series: [{ id: node, name: `${node}-c`, role: "model", samples: [] }],
+    replicas: ticks,
+  });
+  const tick = (t: number, running: number, healthy = running): ReplicaTick => ({ t, running, healthy });
 
-  it("takes the window as the difference of the first and last reading", () => {
-    const s = statsBetween(t(base, { readAt: 3000, cpuNs: 2e9, periods: 30, throttledPeriods: 6, throttledNs: 5e6, memory: 200 }));
-    expect(s).toMatchObject({
-      name: "m",
-      role: "model",
-      cpuLimit: 0.5,
-      sampledSeconds: 2,
-      cpuSeconds: 1,
-      totalPeriods: 20,
-      throttledPeriods: 5,
-      memoryPeakBytes: 300,
-    });
-    expect(s.throttledSeconds).toBeCloseTo(0.004);
+  it("keeps every node's containers and series, and the longest window", () => {
+    const m = mergeWindows([window("a", [tick(1, 1)], 5000), window("b", [tick(1, 0)], 5100)]);
+    expect(m.containers.map((c) => c.name)).toEqual(["a-c", "b-c"]);
+    expect(m.series.map((s) => s.id)).toEqual(["a", "b"]);
+    expect(m.windowMs).toBe(5100);
+    expect(m.host).toBeUndefined();
   });
 
-  it("reports nothing used by a container never read", () => {
-    expect(statsBetween(t())).toMatchObject({ cpuSeconds: 0, totalPeriods: 0, sampledSeconds: 0 });
+  it("counts replicas over the nodes that ran any, tick by tick", () => {
+    const server1 = [tick(1000, 2), tick(2000, 2, 1), tick(3000, 1)];
+    const server2 = [tick(1010, 1), tick(2010, 1)];
+    const client = [tick(1005, 0), tick(2005, 0), tick(3005, 0)];
+    expect(mergeTicks([server1, client, server2])).toEqual([tick(1010, 3), { t: 2010, running: 3, healthy: 2 }]);
+    expect(mergeTicks([server1, client])).toEqual(server1);
+    expect(mergeTicks([client])).toEqual(client);
+    expect(mergeTicks([])).toEqual([]);
   });
 });
