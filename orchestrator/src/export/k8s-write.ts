@@ -3,7 +3,7 @@ import path from "node:path";
 import YAML from "yaml";
 import { writeFileAtomic } from "../archive/atomic.js";
 import { UserError } from "../errors.js";
-import { isRelativeRate } from "../scenario/schema.js";
+import { isRelativeLoad } from "../scenario/schema.js";
 import { repoRoot } from "../models/catalog.js";
 import { planScenario } from "../run/runner.js";
 import { cellObjects, DEFAULT_NAMESPACE, DEFAULT_RESULTS_CLAIM, sharedObjects, type K8sExportOptions, type K8sObject } from "./k8s.js";
@@ -67,7 +67,7 @@ export async function exportK8s(req: ExportRequest): Promise<ExportOutcome> {
     seed: expansion.seed,
     capacity: req.capacity,
   };
-  const relative = scenario.workloads.flatMap((w) => w.groups.filter((g) => g.load.model === "open" && isRelativeRate(g.load.rate)));
+  const relative = scenario.workloads.flatMap((w) => w.groups.filter((g) => isRelativeLoad(g.load)));
   if (relative.length > 0 && req.capacity === undefined) {
     throw new UserError(
       `scenario ${scenario.name} writes rates as shares of a probed capacity ("${relative.map((g) => g.name).join('", "')}"): give --capacity <req/s>, measured on the cluster with a closed load (docs/KUBERNETES.md)`,

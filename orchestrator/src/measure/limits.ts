@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { Load, RequestMix, ScenarioLoad } from "../scenario/schema.js";
-import { isRelativeRate } from "../scenario/schema.js";
+import { isRelativeLoad } from "../scenario/schema.js";
 
 /**
  * The run's own reference points (run/probe.ts measures them, this module only reasons about
@@ -72,6 +72,18 @@ export function probeKey(model: string, topologyId: string): string {
   return `${model}.${topologyId}`;
 }
 
+/** The saturation throughput probed for a model, topology, workload and group, or null. */
+export function capacityFor(
+  records: readonly ProbeRecord[],
+  model: string,
+  topology: string,
+  workload: string,
+  group: string,
+): number | null {
+  const r = records.find((p) => p.model === model && p.topology === topology);
+  return r?.capacity.find((c) => c.workload === workload && c.group === group)?.throughput ?? null;
+}
+
 /** Every fib n a mix asks for. */
 export function fibArgs(mix: RequestMix): number[] {
   return mix.filter((e) => e.kind === "fib").map((e) => e.arg);
@@ -102,7 +114,7 @@ export function physicalLimit(cpuBudget: number, cpuMs: number | null, throughpu
 
 /** The load a client runs: a relative rate becomes requests per second of the probed capacity. */
 export function resolveLoad(load: ScenarioLoad, capacity: number | null): { load: Load; relative: RelativeRateRecord | null } {
-  if (load.model !== "open" || !isRelativeRate(load.rate)) return { load: load as Load, relative: null };
+  if (!isRelativeLoad(load)) return { load: load as Load, relative: null };
   if (capacity === null || !(capacity > 0)) {
     throw new Error(`a rate of ${load.rate.percent}% needs the probed capacity, and the probe measured none`);
   }
@@ -112,7 +124,7 @@ export function resolveLoad(load: ScenarioLoad, capacity: number | null): { load
 
 /** The load of a group whose rates are all absolute; a relative rate reaching a client is a bug of the caller. */
 export function absoluteLoad(load: ScenarioLoad): Load {
-  if (load.model === "open" && isRelativeRate(load.rate)) {
+  if (isRelativeLoad(load)) {
     throw new Error(`internal: the relative rate ${load.rate.percent}% was never resolved against a probe`);
   }
   return load as Load;

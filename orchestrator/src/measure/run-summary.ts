@@ -5,7 +5,15 @@ import { EventActionSchema } from "../events/record.js";
 import { LatencySummarySchema, merge, SendLagSummarySchema, summarise, summariseLag, type LatencySummary } from "./histogram.js";
 import { EventOutcomeSchema, type GroupOutcome } from "./recovery.js";
 import { sampleStats, SampleStatsSchema, spreadOf, SpreadSchema } from "./stats.js";
-import { cpuMsPerRequest, LimitSchema, physicalLimit, ProbeRecordSchema, RelativeRateRecordSchema, type ProbeRecord } from "./limits.js";
+import {
+  capacityFor,
+  cpuMsPerRequest,
+  LimitSchema,
+  physicalLimit,
+  ProbeRecordSchema,
+  RelativeRateRecordSchema,
+  type ProbeRecord,
+} from "./limits.js";
 import { PredictionSchema, rowPrediction } from "./prediction.js";
 import { TimeSeriesSchema } from "./timeseries.js";
 import { EngineInfoSchema, PlacementSchema } from "./placement.js";
@@ -380,8 +388,7 @@ function referenceFigures(row: RowSummary, template: GroupSummary, probes: reado
   const relativeRate = template.relativeRate ?? null;
   const cpuMs = probe ? cpuMsPerRequest(row.request, probe.serviceTimes) : null;
   const limit = physicalLimit(row.cpuBudget, cpuMs, row.throughput.mean);
-  const capacity =
-    relativeRate?.capacity ?? probe?.capacity.find((c) => c.workload === row.workload && c.group === row.group)?.throughput ?? null;
+  const capacity = relativeRate?.capacity ?? capacityFor(probes, row.model, row.topology.id, row.workload, row.group);
   const prediction = probe
     ? rowPrediction({
         load: row.load,

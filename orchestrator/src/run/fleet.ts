@@ -1,3 +1,4 @@
+import type { CellInput } from "../measure/cell-summary.js";
 import type { ClientResult } from "../../../loadtests/contract/result.js";
 import type { Deployment } from "../docker/compose.js";
 import type { EventRecord } from "../events/record.js";
@@ -192,5 +193,15 @@ export async function runCellFleet(input: CellFleetInput): Promise<CellFleetOutc
     errors: outcome.clients.flatMap((c) => (c.error ? [`${c.group}[${c.clientIndex}] (${c.tool}): ${c.error}`] : [])),
     events: records,
     placements: outcome.placements,
+  };
+}
+
+/** What a fleet measured, as a cell summary takes it (measure/cell-summary.ts CellInput). */
+export function measuredBy(fleet: CellFleetOutcome): Pick<CellInput, "results" | "containers" | "containersWindowMs" | "host"> {
+  return {
+    results: fleet.results,
+    containers: fleet.containers,
+    ...(fleet.windowMs !== undefined ? { containersWindowMs: fleet.windowMs } : {}),
+    ...(fleet.host ? { host: fleet.host } : {}),
   };
 }

@@ -2,14 +2,22 @@ import type { Deployment } from "../docker/compose.js";
 import { cellLabels } from "../docker/labels.js";
 import type { Engine } from "../engine/index.js";
 import { summariseCell } from "../measure/cell-summary.js";
-import { fibArgs, probeKey, resolveLoad, type CapacityProbe, type ProbeRecord, type RelativeRateRecord } from "../measure/limits.js";
+import {
+  capacityFor,
+  fibArgs,
+  probeKey,
+  resolveLoad,
+  type CapacityProbe,
+  type ProbeRecord,
+  type RelativeRateRecord,
+} from "../measure/limits.js";
 import { findModel } from "../models/catalog.js";
 import type { Manifest } from "../models/manifest.js";
 import type { Cell } from "../scenario/expand.js";
-import { isRelativeRate, type Group, type Probe, type Scenario, type Topology, type Workload } from "../scenario/schema.js";
+import { isRelativeLoad, type Group, type Probe, type Scenario, type Topology, type Workload } from "../scenario/schema.js";
 import { tryParseDuration } from "../scenario/duration.js";
 import type { RunDir } from "../archive/run-dir.js";
-import { runCellFleet } from "./fleet.js";
+import { measuredBy, runCellFleet } from "./fleet.js";
 import { measureServiceTimes } from "./service-time.js";
 import { verifyModel } from "./verify.js";
 
@@ -25,7 +33,7 @@ const MIN_CONNECTIONS = 8;
 const CONNECTIONS_PER_PROCESS = 4;
 
 export function probeSettings(scenario: Scenario): Probe | null {
-  const relative = scenario.workloads.some((w) => w.groups.some((g) => g.load.model === "open" && isRelativeRate(g.load.rate)));
+  const relative = scenario.workloads.some((w) => w.groups.some((g) => isRelativeLoad(g.load)));
   return scenario.probe ?? (relative ? DEFAULT_PROBE : null);
 }
 
@@ -78,13 +86,13 @@ function probeWorkload(w: Workload, g: Group, probe: Probe, connections: number)
 
 /** One group's closed loop on the pair's deployment; the cell's id is the deployment's, so the sampler sees its containers. */
 async function probeGroup(
-  ctx: ProbeContext & { probeConnections: number },
+  ctx: ProbeContext,
+  connections: number,
   d: Deployment,
   cell: Cell,
   manifest: Manifest,
   source: { w: Workload; g: Group },
 ): Promise<CapacityProbe> {
-  const connections = ctx.probeConnections;
   const base = { workload: source.w.name, group: source.g.name, connections };
   const folder = `probes/${cell.id}.${source.w.name}.${source.g.name}`;
   const fleet = await runCellFleet({
@@ -101,10 +109,7 @@ async function probeGroup(
   });
   const summary = summariseCell({
     cell,
-    results: fleet.results,
-    containers: fleet.containers,
-    ...(fleet.windowMs !== undefined ? { containersWindowMs: fleet.windowMs } : {}),
-    ...(fleet.host ? { host: fleet.host } : {}),
+    ...measuredBy(fleet),
   });
   await ctx.run.writeJson(`${folder}/summary.json`, summary);
   const s = summary.groups[0];
@@ -119,9 +124,9 @@ async function probeGroup(
   };
 }
 
-/** The groups whose rate is relative, once per distinct way of sending (tool, protocol, mix). */
+/** The groups whose rate is relative, each probed on its own. */
 function relativeGroups(workloads: readonly Workload[]): { w: Workload; g: Group }[] {
-  return workloads.flatMap((w) => w.groups.filter((g) => g.load.model === "open" && isRelativeRate(g.load.rate)).map((g) => ({ w, g })));
+  return workloads.flatMap((w) => w.groups.filter((g) => isRelativeLoad(g.load)).map((g) => ({ w, g })));
 }
 
 async function probePair(ctx: ProbeContext, pair: ReturnType<typeof probePairs>[number], index: number): Promise<ProbeRecord> {
@@ -151,7 +156,7 @@ async function probePair(ctx: ProbeContext, pair: ReturnType<typeof probePairs>[
       if (ctx.signal?.aborted) break;
       const workload = probeWorkload(source.w, source.g, ctx.probe, connections);
       const cell: Cell = { id, key: id, order: index, model: pair.model, topology: pair.topology, workload, repeat: 1 };
-      record.capacity.push(await probeGroup({ ...ctx, probeConnections: connections }, d, cell, manifest, source));
+      record.capacity.push(await probeGroup(ctx, connections, d, cell, manifest, source));
     }
     return timed.error && record.serviceTimes.length === 0 && ns.length > 0 ? { ...record, error: timed.error } : record;
   } catch (e) {
@@ -174,16 +179,6 @@ export async function runProbes(ctx: ProbeContext, cells: readonly Cell[]): Prom
   return records;
 }
 
-/** The capacity a cell's group was probed at, or null. */
-export function capacityFor(
-  records: readonly ProbeRecord[],
-  cell: Pick<Cell, "model" | "topology" | "workload">,
-  group: string,
-): number | null {
-  const r = records.find((p) => p.model === cell.model && p.topology === cell.topology.id);
-  return r?.capacity.find((c) => c.workload === cell.workload.name && c.group === group)?.throughput ?? null;
-}
-
 /**
  * The cell as its clients run it: every relative rate resolved against its probe. Throws when a
  * probe measured nothing for a group that needs it (the cell is then recorded as failed).
@@ -194,8 +189,8 @@ export function resolveCell(
 ): { cell: Cell; relativeRates: Record<string, RelativeRateRecord> } {
   const relativeRates: Record<string, RelativeRateRecord> = {};
   const groups = cell.workload.groups.map((g) => {
-    if (g.load.model !== "open" || !isRelativeRate(g.load.rate)) return g;
-    const r = resolveLoad(g.load, capacityFor(records, cell, g.name));
+    if (!isRelativeLoad(g.load)) return g;
+    const r = resolveLoad(g.load, capacityFor(records, cell.model, cell.topology.id, cell.workload.name, g.name));
     if (r.relative) relativeRates[g.name] = r.relative;
     return { ...g, load: r.load };
   }) as Workload["groups"];

@@ -13,7 +13,7 @@ import { resolveKnobs } from "../models/knobs.js";
 import type { Manifest } from "../models/manifest.js";
 import { loadScenarioFile, scenarioContext } from "../scenario/load.js";
 import { expandScenario, type Cell, type Expansion } from "../scenario/expand.js";
-import { DEFAULT_RESTART, isRelativeRate, type Scenario, type Topology } from "../scenario/schema.js";
+import { DEFAULT_RESTART, isRelativeLoad, type Scenario, type Topology } from "../scenario/schema.js";
 import { summariseCell, timeseriesArchive, type CellInput, type CellSummary } from "../measure/cell-summary.js";
 import { summariseRun, type RunSummary } from "../measure/run-summary.js";
 import { RunDir } from "../archive/run-dir.js";
@@ -24,7 +24,7 @@ import { readChartJs } from "../report/chartjs.js";
 import { captureEnvironment, type Environment } from "./environment.js";
 import { verifyModel } from "./verify.js";
 import { watchColdStart } from "./cold-start.js";
-import { runCellFleet } from "./fleet.js";
+import { measuredBy, runCellFleet } from "./fleet.js";
 import { probeSettings, resolveCell, runProbes } from "./probe.js";
 import type { ProbeRecord, RelativeRateRecord } from "../measure/limits.js";
 
@@ -287,7 +287,7 @@ async function runResolvedCell(cell: Cell, manifest: Manifest, d: Deployment, ct
   } catch (e) {
     // Recorded without the groups it could not size: no figure may appear at a guessed rate.
     const now = new Date().toISOString();
-    const groups = cell.workload.groups.filter((g) => !(g.load.model === "open" && isRelativeRate(g.load.rate)));
+    const groups = cell.workload.groups.filter((g) => !isRelativeLoad(g.load));
     const bare = { ...cell, workload: { ...cell.workload, groups: groups as Cell["workload"]["groups"] } };
     return summariseCell({ cell: bare, results: [], status: "failed", error: (e as Error).message, startedAt: now, finishedAt: now });
   }
@@ -347,10 +347,7 @@ async function runCell(
   const input: CellInput = {
     ...base,
     coldStartMs: coldStart,
-    results: fleet.results,
-    containers: fleet.containers,
-    ...(fleet.windowMs !== undefined ? { containersWindowMs: fleet.windowMs } : {}),
-    ...(fleet.host ? { host: fleet.host } : {}),
+    ...measuredBy(fleet),
     events: fleet.events,
     relativeRates,
     containerSeries: fleet.containerSeries,

@@ -220,10 +220,6 @@ export const RateSchema = z.unknown().transform((v, ctx): number | RelativeRate 
   return z.NEVER;
 });
 
-export function isRelativeRate(rate: number | RelativeRate): rate is RelativeRate {
-  return typeof rate !== "number";
-}
-
 export const OpenLoadSchema = z
   .object({
     model: z.literal("open"),
@@ -278,6 +274,12 @@ export const ScenarioLoadSchema = z.discriminatedUnion("model", [OpenLoadSchema.
   errorMap: loadErrors,
 });
 export type ScenarioLoad = z.output<typeof ScenarioLoadSchema>;
+/** An open load whose rate is a share of the probed capacity ("80%"), not yet requests per second. */
+export type RelativeLoad = Extract<ScenarioLoad, { model: "open" }> & { rate: RelativeRate };
+
+export function isRelativeLoad(load: ScenarioLoad): load is RelativeLoad {
+  return load.model === "open" && typeof load.rate !== "number";
+}
 
 // ---------------------------------------------------------------- groups and workloads
 
